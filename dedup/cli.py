@@ -1,0 +1,212 @@
+"""The ``dedup`` command: a thin layer that parses options into a Config and calls the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import config as cfg
+from .errors import DedupError
+
+FAIL_ON = ("duplicates", "repeats", "boilerplate")
+
+
+class DedupClickError(click.ClickException):
+    """A DedupError on its way to the terminal: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"dedup: error: {self.format_message()}", err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DedupError as exc:
+            raise DedupClickError(str(exc)) from None
+
+
+# (flag, section, field, click options): one flag, one config field.
+_FIELD_OPTIONS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("--text-field", "input", "text_field", {"help": "JSON field holding the text [text]."}),
+    ("--id-field", "input", "id_field", {"help": "JSON field holding the id [id]; a file's relative path for .txt."}),
+    ("--site-field", "input", "site_field", {"help": "Field naming a record's site, for boilerplate evidence [domain of 'url']."}),
+    ("--on-error", "input", "on_error", {"type": click.Choice(["fail", "skip"]), "help": "Bad records: stop (exit 2) or skip and count them [fail]."}),
+    ("--max-doc-bytes", "input", "max_doc_bytes", {"type": int, "help": "Largest document accepted, in bytes [64 MiB]."}),
+    ("--threshold", "neardup", "threshold", {"type": float, "help": "Verified similarity for near-duplicates, 0-1 [0.85]."}),
+    ("--lsh-threshold", "neardup", "lsh_threshold", {"type": float, "help": "Shingle Jaccard at which LSH proposes candidates [0.3]."}),
+    ("--shingle-size", "neardup", "shingle_size", {"type": int, "help": "Words per shingle [5]."}),
+    ("--num-perm", "neardup", "num_perm", {"type": int, "help": "MinHash permutations [128]."}),
+    ("--seed", "neardup", "seed", {"type": int, "help": "MinHash seed [1]."}),
+    ("--keep", "neardup", "keep", {"type": click.Choice(cfg.KEEP_POLICIES), "help": "Which document a cluster keeps: earliest in input, or longest [first]."}),
+    ("--repeat-threshold", "repeats", "threshold", {"type": float, "help": "Similarity for repeated passages [0.8]."}),
+    ("--boilerplate-threshold", "boilerplate", "threshold", {"type": float, "help": "Score above which a line is boilerplate [0.5]."}),
+    ("--min-docs", "boilerplate", "min_docs", {"type": int, "help": "Documents a line must appear in to count as corpus evidence [3]."}),
+]
+_MULTI_OPTIONS: list[tuple[str, str, str, str]] = [
+    ("--select", "boilerplate", "select", "Only these rule codes or categories (repeatable)."),
+    ("--ignore", "boilerplate", "ignore", "Leave out these rule codes or categories (repeatable)."),
+    ("--rules", "boilerplate", "rules", "Extra rule catalogue TOML file (repeatable)."),
+]
+
+
+def _param_name(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Input, near-duplicate, repeat and boilerplate options shared by ``report`` and ``clean``."""
+    for flag, _, _, help_text in reversed(_MULTI_OPTIONS):
+        func = click.option(flag, multiple=True, help=help_text)(func)
+    for flag, _, _, opts in reversed(_FIELD_OPTIONS):
+        func = click.option(flag, default=None, **opts)(func)
+    func = click.option("--only", multiple=True, type=click.Choice(cfg.STAGES), help="Run only these stages (repeatable) [all].")(func)
+    func = click.option("--config", "config_path", type=click.Path(dir_okay=False), help="dedup.toml (default: [tool.dedup] of ./pyproject.toml).")(func)
+    return click.argument("paths", nargs=-1, required=True)(func)
+
+
+def build_config(options: dict[str, Any], **extra: Any) -> cfg.Config:
+    """The effective Config: file (``--config`` or ``./pyproject.toml``), then flags on top."""
+    path = options.pop("config_path", None)
+    if path:
+        config = cfg.load_config(path)
+    elif Path("pyproject.toml").is_file() and _has_tool_dedup(Path("pyproject.toml")):
+        config = cfg.load_config("pyproject.toml")
+    else:
+        config = cfg.Config()
+    changes: dict[str, dict[str, Any]] = {}
+    for flag, section, name, _ in _FIELD_OPTIONS:
+        value = options.pop(_param_name(flag), None)
+        if value is not None:
+            changes.setdefault(section, {})[name] = value
+    for flag, section, name, _ in _MULTI_OPTIONS:
+        value = options.pop(_param_name(flag), ())
+        if value:
+            changes.setdefault(section, {})[name] = tuple(value)
+    for key, value in extra.items():
+        section, name = key.split(".")
+        if value:
+            changes.setdefault(section, {})[name] = value
+    for section, fields in changes.items():
+        config = cfg.replace(config, section, **fields)
+    only = options.pop("only", ())
+    if only:
+        config = cfg.Config(
+            input=config.input, neardup=config.neardup, repeats=config.repeats,
+            boilerplate=config.boilerplate, only=tuple(dict.fromkeys(only)),
+        )
+    return config
+
+
+def _has_tool_dedup(path: Path) -> bool:
+    import tomllib
+
+    try:
+        return "dedup" in tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def _read(paths: tuple[str, ...], config: cfg.Config) -> Any:
+    from .io import read_paths
+
+    return read_paths(paths, config.input)
+
+
+def _color(output: str | None) -> bool:
+    return output in (None, "-") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="dedup")
+def main() -> None:
+    """Find near-duplicate documents, repeated passages and boilerplate in scraped text."""
+
+
+@main.command()
+@common_options
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write the report here [stdout].")
+@click.option("--fail-on", multiple=True, type=click.Choice(FAIL_ON), help="Exit 1 when findings of this kind exist (repeatable).")
+def report(paths: tuple[str, ...], fmt: str, output: str | None, fail_on: tuple[str, ...], **options: Any) -> None:
+    """Report near-duplicates, repeats and boilerplate in PATHS (files, folders, or - for stdin JSONL)."""
+    from .io import atomic_output
+    from .pipeline import scan_documents
+    from .report import render
+
+    config = build_config(options)
+    result, docs = scan_documents(_read(paths, config), config)
+    texts = {d.id: d.text for d in docs}
+    rendered = render(result, texts, fmt, color=_color(output))
+    with atomic_output(output) as out:
+        out.write(rendered)
+    for s in result.skipped:
+        click.echo(f"dedup: skipped {s.where}: {s.reason}", err=True)
+    stats = result.stats
+    found = {
+        "duplicates": stats["duplicates"] > 0,
+        "repeats": stats["repeat_spans"] > 0,
+        "boilerplate": stats["boilerplate_spans"] > 0,
+    }
+    if any(found[k] for k in fail_on):
+        sys.exit(1)
+
+
+@main.command()
+@common_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Output JSONL file [stdout].")
+@click.option("--annotate-only", is_flag=True, help="Keep every record and its text unchanged; only add annotations.")
+@click.option("--keep-boilerplate", is_flag=True, help="Do not cut boilerplate lines from the text.")
+@click.option("--keep-repeats", is_flag=True, help="Do not cut repeated passages from the text.")
+def clean(paths: tuple[str, ...], output: str | None, annotate_only: bool, keep_boilerplate: bool, keep_repeats: bool, **options: Any) -> None:
+    """Write PATHS as JSONL with a `dedup` annotation; drop duplicates and cut flagged spans."""
+    from .io import atomic_output
+    from .pipeline import records, scan_documents
+
+    config = build_config(
+        options, **{"boilerplate.keep_boilerplate": keep_boilerplate, "repeats.keep_repeats": keep_repeats}
+    )
+    result, docs = scan_documents(_read(paths, config), config)
+    with atomic_output(output) as out:
+        for record in records(result, docs, config, annotate_only=annotate_only):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    s = result.stats
+    click.echo(
+        f"dedup: {s['documents']:,} documents, {s['clusters']:,} clusters, {s['duplicates']:,} duplicates"
+        f"{' annotated' if annotate_only else ' dropped'}, {len(result.skipped):,} skipped",
+        err=True,
+    )
+    for sk in result.skipped:
+        click.echo(f"dedup: skipped {sk.where}: {sk.reason}", err=True)
+
+
+@main.command()
+@click.argument("code", required=False)
+@click.option("--rules", multiple=True, help="Extra rule catalogue TOML file (repeatable).")
+def rules(code: str | None, rules: tuple[str, ...]) -> None:
+    """List the boilerplate rules, or explain one (CODE, e.g. B001)."""
+    from .boilerplate.catalogue import describe, load_catalogue
+
+    catalogue = load_catalogue(rules)
+    click.echo(describe(catalogue, code), nl=False)
+
+
+@main.group(name="config")
+def config_group() -> None:
+    """Inspect the effective configuration."""
+
+
+@config_group.command(name="show")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="dedup.toml to read.")
+def config_show(config_path: str | None) -> None:
+    """Print the effective configuration and its fingerprint as JSON."""
+    config = build_config({"config_path": config_path})
+    click.echo(json.dumps({"config": config.to_dict(), "fingerprint": config.fingerprint()}, indent=2))

@@ -1,0 +1,58 @@
+"""Connected components over verified edges, and the policy that picks the kept document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+class UnionFind:
+    """Disjoint sets over ``0..n-1`` with path halving and union by size."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.size = [1] * n
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+
+
+def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Groups of two or more nodes joined by ``edges``, each sorted, ordered by first member.
+
+    >>> components(5, [(0, 3), (3, 4)])
+    [[0, 3, 4]]
+    """
+    uf = UnionFind(n)
+    for a, b in edges:
+        uf.union(a, b)
+    groups: dict[int, list[int]] = {}
+    for node in range(n):
+        root = uf.find(node)
+        groups.setdefault(root, []).append(node)
+    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+
+
+def choose_keep(members: Sequence[int], lengths: Sequence[int], *, policy: str) -> int:
+    """The member a cluster keeps.
+
+    ``first``: the earliest in input order. ``longest``: the one with the most characters,
+    ties going to the earliest. Both depend only on the input, so output is deterministic.
+    """
+    if policy == "first":
+        return min(members)
+    if policy == "longest":
+        return min(members, key=lambda m: (-lengths[m], m))
+    raise ValueError(f"unknown keep policy {policy!r}")

@@ -1,0 +1,208 @@
+"""Terminal, Markdown and JSON renderings of a report.
+
+Document text is never written raw: control characters (ANSI escape sequences included) are
+shown as visible escapes, so a hostile corpus cannot drive the terminal.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..model import Report, Span
+from ..text import line_spans
+from .data import report_to_dict
+
+FORMATS = ("text", "markdown", "json")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_PREVIEW = 100
+
+
+def safe(text: str) -> str:
+    """``text`` with control characters shown as ``\\xNN`` escapes.
+
+    >>> safe("red \\x1b[31mX")
+    'red \\\\x1b[31mX'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _preview(text: str, limit: int = _PREVIEW) -> str:
+    one_line = " ".join(text.split())
+    return safe(one_line if len(one_line) <= limit else one_line[: limit - 1] + "…")
+
+
+def _line_of(text: str) -> Callable[[int], int]:
+    starts = [s for s, _ in line_spans(text)]
+
+    def line(offset: int) -> int:
+        lo, hi = 0, len(starts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if starts[mid] <= offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    return line
+
+
+def word_diff(a: str, b: str, *, limit: int = 12) -> list[str]:
+    """What changed from ``a`` to ``b``, word by word: ``-old`` / ``+new`` items, at most ``limit``."""
+    wa, wb = a.split(), b.split()
+    changes = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=wa, b=wb, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        old, new = " ".join(wa[i1:i2]), " ".join(wb[j1:j2])
+        if len(old) > 60:
+            old = f"[{i2 - i1} words]"
+        if len(new) > 60:
+            new = f"[{j2 - j1} words]"
+        changes.append(" ".join(x for x in (f"-{old}" if old else "", f"+{new}" if new else "") if x))
+    if len(changes) > limit:
+        changes = changes[:limit] + [f"… {len(changes) - limit} more changes"]
+    return changes
+
+
+class _Out:
+    def __init__(self, color: bool) -> None:
+        self.lines: list[str] = []
+        self.color = color
+
+    def style(self, text: str, **kw: Any) -> str:
+        if not self.color:
+            return text
+        import click
+
+        return click.style(text, **kw)
+
+    def add(self, text: str = "") -> None:
+        self.lines.append(text)
+
+
+def _span_lines(text: str, span: Span, line_of: Callable[[int], int]) -> str:
+    first, last = line_of(span.start), line_of(max(span.start, span.end - 1))
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def render_text(report: Report, texts: Mapping[str, str], *, color: bool = False) -> str:
+    """The terminal report: summary first, then clusters, repeats and boilerplate, worst first."""
+    data = report_to_dict(report)
+    s = data["summary"]
+    out = _Out(color)
+    out.add(out.style("dedup report", bold=True) + f": {s['documents']:,} documents, {s['characters']:,} characters")
+    out.add(f"  near-duplicate clusters  {s['clusters']:,} ({s['duplicates']:,} documents would be dropped)")
+    out.add(f"  repeated passages        {s['repeat_spans']:,}")
+    cats = ", ".join(f"{k} {v}" for k, v in sorted(s["boilerplate_by_category"].items(), key=lambda kv: -kv[1]))
+    out.add(f"  boilerplate lines        {s['boilerplate_spans']:,}" + (f" ({cats})" if cats else ""))
+    out.add(f"  clean would remove       {s['removed_characters']:,} characters ({s['removed_share']:.1%})")
+    if s["skipped"]:
+        out.add(out.style(f"  skipped records          {s['skipped']:,}", fg="yellow"))
+    out.add(f"  config                   {data['config']['hash']}")
+
+    if data["clusters"]:
+        out.add()
+        out.add(out.style("Near-duplicate clusters", bold=True) + " (largest first; similarity to the kept document)")
+        for c in sorted(data["clusters"], key=lambda c: (-c["size"], c["id"])):
+            out.add(f"  {c['id']}: {c['size']} documents, keep {safe(c['keep'])}")
+            for m in sorted(c["members"], key=lambda m: (m["id"] != c["keep"], -m["similarity"], m["id"])):
+                mark = out.style("keep", fg="green") if m["id"] == c["keep"] else out.style("drop", fg="red")
+                out.add(f"    {mark}  {m['similarity']:.3f}  {m['chars']:>9,} chars  {safe(m['id'])}")
+
+    repeats = [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == "repeat"]
+    if repeats:
+        out.add()
+        out.add(out.style("Repeated passages", bold=True) + " (longest first)")
+        for doc_id, sp in sorted(repeats, key=lambda x: (-(x[1].end - x[1].start), x[0], x[1].start)):
+            src = sp.source
+            assert src is not None
+            text, src_text = texts[doc_id], texts.get(src.id, "")
+            where = _span_lines(text, sp, _line_of(text))
+            src_where = _span_lines(src_text, Span(src.start, src.end, "", "", 0.0), _line_of(src_text))
+            same = "" if src.id == doc_id else f" of {safe(src.id)}"
+            out.add(
+                f"  {safe(doc_id)} {where} repeat {src_where}{same}"
+                f" (similarity {sp.score:.2f}, {sp.end - sp.start:,} chars)"
+            )
+            for change in word_diff(src_text[src.start : src.end], text[sp.start : sp.end]):
+                out.add("      " + safe(change))
+
+    boiler = [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == "boilerplate"]
+    if boiler:
+        out.add()
+        out.add(out.style("Boilerplate", bold=True) + " (by document; rule or evidence, score)")
+        current = None
+        for doc_id, sp in boiler:
+            if doc_id != current:
+                out.add(f"  {safe(doc_id)}")
+                current = doc_id
+                line_of = _line_of(texts[doc_id])
+            label = out.style(f"{sp.rule} {sp.category}", fg="yellow")
+            out.add(f"    {line_of(sp.start):>5}  {label} {sp.score:.2f}  {_preview(texts[doc_id][sp.start:sp.end])}")
+    if report.skipped:
+        out.add()
+        out.add(out.style("Skipped records", bold=True))
+        for sk in report.skipped:
+            out.add(f"  {safe(sk.where)}: {safe(sk.reason)}")
+    return "\n".join(out.lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return safe(text).replace("|", "\\|").replace("`", "'").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_markdown(report: Report, texts: Mapping[str, str]) -> str:
+    """The same content as the terminal report, as Markdown tables."""
+    data = report_to_dict(report)
+    s = data["summary"]
+    lines = [
+        "# dedup report",
+        "",
+        "| documents | characters | clusters | duplicates | repeated passages | boilerplate lines | removed |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {s['documents']:,} | {s['characters']:,} | {s['clusters']:,} | {s['duplicates']:,} "
+        f"| {s['repeat_spans']:,} | {s['boilerplate_spans']:,} | {s['removed_characters']:,} ({s['removed_share']:.1%}) |",
+        "",
+        f"Config `{data['config']['hash']}`.",
+    ]
+    if data["clusters"]:
+        lines += ["", "## Near-duplicate clusters", "", "| cluster | document | similarity | chars | kept |", "|---|---|---:|---:|---|"]
+        for c in sorted(data["clusters"], key=lambda c: (-c["size"], c["id"])):
+            for m in sorted(c["members"], key=lambda m: (m["id"] != c["keep"], -m["similarity"], m["id"])):
+                kept = "yes" if m["id"] == c["keep"] else ""
+                lines.append(f"| {c['id']} | {_md(m['id'])} | {m['similarity']:.3f} | {m['chars']:,} | {kept} |")
+    repeats = [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == "repeat"]
+    if repeats:
+        lines += ["", "## Repeated passages", "", "| document | lines | repeats | similarity | changes |", "|---|---|---|---:|---|"]
+        for doc_id, sp in sorted(repeats, key=lambda x: (-(x[1].end - x[1].start), x[0], x[1].start)):
+            src = sp.source
+            assert src is not None
+            text, src_text = texts[doc_id], texts.get(src.id, "")
+            where = _span_lines(text, sp, _line_of(text))
+            src_where = _span_lines(src_text, Span(src.start, src.end, "", "", 0.0), _line_of(src_text))
+            changes = "; ".join(word_diff(src_text[src.start : src.end], text[sp.start : sp.end], limit=6))
+            lines.append(f"| {_md(doc_id)} | {where} | {_md(src.id)} {src_where} | {sp.score:.2f} | {_md(changes)} |")
+    boiler = [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == "boilerplate"]
+    if boiler:
+        lines += ["", "## Boilerplate", "", "| document | line | rule | category | score | text |", "|---|---:|---|---|---:|---|"]
+        for doc_id, sp in boiler:
+            line = _line_of(texts[doc_id])(sp.start)
+            lines.append(
+                f"| {_md(doc_id)} | {line} | {sp.rule} | {sp.category} | {sp.score:.2f} "
+                f"| {_md(_preview(texts[doc_id][sp.start:sp.end], 80))} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def render(report: Report, texts: Mapping[str, str], fmt: str, *, color: bool = False) -> str:
+    """Render ``report`` as ``text``, ``markdown`` or ``json``."""
+    if fmt == "json":
+        return json.dumps(report_to_dict(report), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "markdown":
+        return render_markdown(report, texts)
+    return render_text(report, texts, color=color)

@@ -1,0 +1,134 @@
+"""MinHash signatures for many documents at once, and LSH banding over them.
+
+Signatures use datasketch's ``affine32`` permutation scheme with its permutation parameters
+(same ``seed`` and ``num_perm``), so a row of :func:`signatures` equals the ``hashvalues`` of
+``datasketch.MinHash(num_perm, seed=seed, scheme="affine32")`` updated with the same shingle
+hashes: sketches can be loaded into datasketch (``MinHash(hashvalues=row, ...)``) and compared.
+Signatures are one ``uint32`` matrix, not one Python object per document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+_EMPTY = np.uint32(0xFFFFFFFF)
+_ROWS_PER_CHUNK = 1 << 15
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    """datasketch's ``affine32`` permutation parameters ``(a, b)`` for ``num_perm`` and ``seed``."""
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+
+
+def fmix32(h: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+    """MurmurHash3's 32-bit finaliser, the pre-mix datasketch applies before permuting."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def signatures(
+    shingle_sets: Sequence[npt.NDArray[np.uint32]], *, num_perm: int, seed: int
+) -> npt.NDArray[np.uint32]:
+    """MinHash signatures, one row per document; an empty document's row is all ``0xFFFFFFFF``.
+
+    >>> import numpy as np
+    >>> signatures([np.array([1, 2], dtype=np.uint32)], num_perm=4, seed=1).shape
+    (1, 4)
+    """
+    a, b = permutations(num_perm, seed)
+    out = np.full((len(shingle_sets), num_perm), _EMPTY, dtype=np.uint32)
+    lengths = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=len(shingle_sets))
+    doc = 0
+    n_docs = len(shingle_sets)
+    while doc < n_docs:
+        # Take documents until the chunk holds about _ROWS_PER_CHUNK shingles.
+        stop = doc
+        rows = 0
+        while stop < n_docs and (rows == 0 or rows + lengths[stop] <= _ROWS_PER_CHUNK):
+            rows += int(lengths[stop])
+            stop += 1
+        chunk_ids = [i for i in range(doc, stop) if lengths[i]]
+        if chunk_ids:
+            hv = fmix32(np.concatenate([shingle_sets[i] for i in chunk_ids]).astype(np.uint32))
+            with np.errstate(over="ignore"):
+                phv = hv[:, None] * a[None, :] + b[None, :]
+            starts = np.concatenate(([0], np.cumsum(lengths[chunk_ids])[:-1]))
+            out[chunk_ids] = np.minimum.reduceat(phv, starts, axis=0)
+        doc = stop
+    return out
+
+
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Bands and rows per band for ``threshold``, from datasketch's optimiser.
+
+    False negatives are weighted 9:1 over false positives: every candidate is verified, so
+    a missed pair costs more than an extra comparison.
+    """
+    from datasketch.lsh import _optimal_param
+
+    b, r = _optimal_param(threshold, num_perm, 0.1, 0.9)
+    return int(b), int(r)
+
+
+def band_keys(sigs: npt.NDArray[np.uint32], bands: int, rows: int) -> npt.NDArray[np.uint64]:
+    """One 64-bit key per document and band (shape ``(n_docs, bands)``)."""
+    n = sigs.shape[0]
+    keys = np.empty((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            block = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
+            acc = np.full(n, np.uint64(0xCBF29CE484222325) ^ np.uint64(band), dtype=np.uint64)
+            for col in range(rows):
+                acc = (acc ^ block[:, col]) * np.uint64(0x100000001B3)
+                acc ^= acc >> np.uint64(29)
+            keys[:, band] = acc
+    return keys
+
+
+def candidate_pairs(
+    keys: npt.NDArray[np.uint64], *, valid: npt.NDArray[np.bool_] | None = None, max_bucket: int = 64
+) -> npt.NDArray[np.int64]:
+    """Pairs ``(i, j)``, ``i < j``, of documents that share a band key in some band.
+
+    Found by sorting each band's keys, not by dict-of-sets buckets. A bucket larger than
+    ``max_bucket`` is linked as a chain of neighbours (its members are near-copies of each
+    other, and verification plus connected components recover the cluster) instead of
+    emitting every pair. ``valid`` masks out documents that must not take part (empty ones).
+    """
+    n = keys.shape[0]
+    ids = np.arange(n, dtype=np.int64) if valid is None else np.flatnonzero(valid).astype(np.int64)
+    found: list[npt.NDArray[np.int64]] = []
+    for band in range(keys.shape[1]):
+        col = keys[ids, band]
+        order = np.argsort(col, kind="stable")
+        sorted_keys = col[order]
+        sorted_ids = ids[order]
+        if len(sorted_keys) < 2:
+            continue
+        boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
+        starts = np.concatenate(([0], boundaries))
+        ends = np.concatenate((boundaries, [len(sorted_keys)]))
+        sizes = ends - starts
+        for s, e, size in zip(starts[sizes > 1], ends[sizes > 1], sizes[sizes > 1]):
+            members = sorted_ids[s:e]
+            if size <= max_bucket:
+                ii, jj = np.triu_indices(size, k=1)
+                found.append(np.stack((members[ii], members[jj]), axis=1))
+            else:
+                found.append(np.stack((members[:-1], members[1:]), axis=1))
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    pairs.sort(axis=1)
+    return np.unique(pairs, axis=0)

@@ -1,0 +1,108 @@
+"""Text normalisation, segmentation with character offsets, and shingle hashing.
+
+Words are runs of letters and digits, case-folded; each Chinese, Japanese, Korean or Thai
+character counts as a word of its own, so that word shingles become character n-grams in
+scripts written without spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+# A CJK/Thai character is one token; otherwise a token is a run of letters/digits.
+_NOSPACE = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+WORD_RE = re.compile(rf"[{_NOSPACE}]|[^\W_{_NOSPACE}]+")
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+_word_hash_cache: dict[str, int] = {}
+
+
+def words(text: str) -> list[str]:
+    """Normalised words of ``text``: NFKC, case-folded, zero-width characters removed.
+
+    >>> words("Hello,  WORLD! 北京")
+    ['hello', 'world', '北', '京']
+    """
+    clean = unicodedata.normalize("NFKC", text.translate(_ZERO_WIDTH)).casefold()
+    return WORD_RE.findall(clean)
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` offsets of the words of ``text`` in the original string.
+
+    Offsets come from matching the original text, so they always index it; case and width
+    are folded per match only for comparison, never for positions.
+    """
+    return [m.span() for m in WORD_RE.finditer(text)]
+
+
+def line_spans(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` of every line, without its line break (``\\n``, ``\\r\\n`` or ``\\r``).
+
+    >>> line_spans("a\\r\\nbc\\rd")
+    [(0, 1), (3, 5), (6, 7)]
+    """
+    spans = []
+    pos = 0
+    for m in _LINE_BREAK.finditer(text):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    return spans
+
+
+def iter_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, line)`` for every line of ``text``."""
+    for start, end in line_spans(text):
+        yield start, end, text[start:end]
+
+
+def word_hashes(tokens: list[str]) -> npt.NDArray[np.uint64]:
+    """Stable 32-bit hashes (CRC-32 of UTF-8) of ``tokens``, as uint64 for shingle arithmetic."""
+    cache = _word_hash_cache
+    if len(cache) > 2_000_000:
+        cache.clear()
+    out = np.empty(len(tokens), dtype=np.uint64)
+    for i, tok in enumerate(tokens):
+        h = cache.get(tok)
+        if h is None:
+            h = cache[tok] = zlib.crc32(tok.encode("utf-8"))
+        out[i] = h
+    return out
+
+
+def shingle_hashes(hashes: npt.NDArray[np.uint64], k: int) -> npt.NDArray[np.uint32]:
+    """Unique 32-bit hashes of the ``k``-word shingles of a document, sorted.
+
+    A document shorter than ``k`` words gives one shingle of all its words; an empty one none.
+    """
+    n = len(hashes)
+    if n == 0:
+        return np.empty(0, dtype=np.uint32)
+    k = min(k, n)
+    acc = hashes[: n - k + 1].copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, k):
+            acc = (acc * _FNV_PRIME) ^ hashes[j : n - k + 1 + j]
+    folded = ((acc ^ (acc >> np.uint64(32))) & _MASK32).astype(np.uint32)
+    return np.unique(folded)
+
+
+def shingles(text: str, k: int) -> npt.NDArray[np.uint32]:
+    """Unique hashed ``k``-word shingles of ``text``."""
+    return shingle_hashes(word_hashes(words(text)), k)
+
+
+def norm_key(text: str) -> str:
+    """The normalised word sequence of ``text`` joined by spaces: what similarity compares."""
+    return " ".join(words(text))
