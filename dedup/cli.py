@@ -48,7 +48,7 @@ _FIELD_OPTIONS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("--seed", "neardup", "seed", {"type": int, "help": "MinHash seed [1]."}),
     ("--keep", "neardup", "keep", {"type": click.Choice(cfg.KEEP_POLICIES), "help": "Which document a cluster keeps: earliest in input, or longest [first]."}),
     ("--repeat-threshold", "repeats", "threshold", {"type": float, "help": "Similarity for repeated passages [0.8]."}),
-    ("--boilerplate-threshold", "boilerplate", "threshold", {"type": float, "help": "Score above which a line is boilerplate [0.5]."}),
+    ("--boilerplate-threshold", "boilerplate", "threshold", {"type": float, "help": "Score at which a line is boilerplate [0.6]."}),
     ("--min-docs", "boilerplate", "min_docs", {"type": int, "help": "Documents a line must appear in to count as corpus evidence [3]."}),
 ]
 _MULTI_OPTIONS: list[tuple[str, str, str, str]] = [

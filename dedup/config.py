@@ -100,7 +100,7 @@ class RepeatsConfig:
 class BoilerplateConfig:
     """Boilerplate lines: rule catalogue plus corpus and position evidence."""
 
-    threshold: float = 0.5
+    threshold: float = 0.6
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()

@@ -1,4 +1,16 @@
-"""Boilerplate lines: a rule catalogue matched fuzzily, plus corpus and position evidence."""
+"""Boilerplate lines: a rule catalogue matched fuzzily, corpus evidence, and a page model.
+
+Each non-empty line gets one score in [0, 1], the strongest of:
+
+- a catalogue rule (``B001``...): its fuzzy match score times its weight;
+- corpus evidence (``C001``): the same normalised line (case, digits, spacing folded) in other
+  documents of the same site, or in ``min_docs`` documents of the corpus; lines of fewer than
+  three words never count, so "Conclusion" or "Pros" repeating across articles stay content;
+- the page model (``M001``), only for documents that look like whole pages (see
+  :mod:`dedup.boilerplate.classifier`).
+
+A line is boilerplate when its score reaches ``BoilerplateConfig.threshold`` (default 0.6).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +18,65 @@ from collections.abc import Sequence
 
 from ..config import BoilerplateConfig
 from ..model import Document, Span
+from .catalogue import load_catalogue
+from .classifier import probabilities
+from .features import EDGE_BOOST, LineInfo, corpus_counts, document_lines
+
+__all__ = ["find_boilerplate"]
+
+_MIN_CORPUS_WORDS = 3
+
+
+def _corpus_score(info: LineInfo, n_words: int, *, min_docs: int, same_site: int, edge: bool) -> float:
+    if n_words < _MIN_CORPUS_WORDS:
+        return 0.0
+    if same_site >= 1:
+        score = 0.6 + 0.05 * min(same_site, 6)
+    elif info.corpus_docs + 1 >= min_docs:
+        score = 0.5 + 0.05 * min(info.corpus_docs, 6)
+    else:
+        return 0.0
+    return min(score + (EDGE_BOOST if edge else 0.0), 0.95)
 
 
 def find_boilerplate(docs: Sequence[Document], config: BoilerplateConfig) -> dict[str, list[Span]]:
-    return {}
+    """Boilerplate spans (whole lines, without their line breaks) of every document.
+
+    >>> from dedup.model import Document
+    >>> spans = find_boilerplate([Document("a", "Real text.\\nLeave a Comment")], BoilerplateConfig())
+    >>> [(s.start, s.end, s.rule) for s in spans["a"]]
+    [(11, 26, 'B002')]
+    """
+    catalogue = load_catalogue(tuple(config.rules)).pick(config.select, config.ignore)
+    use_corpus = not config.select or "corpus" in config.select or "C001" in config.select
+    use_corpus = use_corpus and "corpus" not in config.ignore and "C001" not in config.ignore
+    use_model = not config.select or "model" in config.select or "M001" in config.select
+    use_model = use_model and "model" not in config.ignore and "M001" not in config.ignore
+    doc_counts, site_counts = corpus_counts(docs)
+    out: dict[str, list[Span]] = {}
+    for doc in docs:
+        infos = document_lines(doc, catalogue, doc_counts, site_counts)
+        probs = probabilities([i.features for i in infos]) if use_model else [0.0] * len(infos)
+        spans = []
+        n = len(infos)
+        for index, (info, prob) in enumerate(zip(infos, probs)):
+            candidates: list[tuple[float, str, str, str]] = []
+            if info.rule is not None:
+                candidates.append((info.rule_score, info.rule.code, info.rule.category, f"rule {info.rule.name}: {info.rule.why}"))
+            if use_corpus:
+                n_words = len(doc.text[info.start : info.end].split())
+                same_site = site_counts.get((doc.site, info.key), 1) - 1 if doc.site else 0
+                edge = index < 3 or index >= n - 3
+                score = _corpus_score(info, n_words, min_docs=config.min_docs, same_site=same_site, edge=edge)
+                if score:
+                    where = f"{same_site + 1} documents of {doc.site}" if same_site else f"{info.corpus_docs + 1} documents"
+                    candidates.append((score, "C001", "corpus", f"corpus evidence: line seen in {where}"))
+            if prob:
+                candidates.append((prob, "M001", "page", "page model: short line among menus or link lists, outside the prose"))
+            if not candidates:
+                continue
+            score, rule, category, reason = max(candidates, key=lambda c: c[0])
+            if score >= config.threshold:
+                spans.append(Span(info.start, info.end, "boilerplate", rule, score, category, reason))
+        out[doc.id] = spans
+    return out

@@ -1,0 +1,207 @@
+"""The boilerplate rule catalogue: rules as data (``catalogue.toml``), loaded, picked and matched.
+
+A rule matches a line when one of its regular expressions is found in it, or when the whole
+line fuzzily equals one of its phrases (rapidfuzz ratio on case-folded text), so variants
+("AdBlock detected!") match without a rule each.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from ..errors import ConfigError
+
+CATALOGUE = Path(__file__).with_name("catalogue.toml")
+PHRASE_CUTOFF = 0.9
+POSITIONS = ("any", "first", "last")
+EDGE_LINES = 2
+_NORM = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One catalogue rule."""
+
+    code: str
+    name: str
+    category: str
+    why: str
+    phrases: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    max_words: int
+    match: tuple[str, ...]
+    no_match: tuple[str, ...]
+    weight: float = 1.0
+    position: str = "any"
+
+    def applies(self, *, at_start: bool, at_end: bool) -> bool:
+        """Whether the rule may fire on a line at this place of its document."""
+        return self.position == "any" or (self.position == "first" and at_start) or (self.position == "last" and at_end)
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """Rules plus a flat phrase index for one fuzzy lookup per line."""
+
+    rules: tuple[Rule, ...]
+    phrase_keys: tuple[str, ...]
+    phrase_rules: tuple[int, ...]
+
+    def pick(self, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Catalogue:
+        """The rules chosen by code or category (``--select``), less those ignored (``--ignore``)."""
+        known = {r.code for r in self.rules} | {r.category for r in self.rules} | {r.name for r in self.rules}
+        for name in (*select, *ignore):
+            if name not in known:
+                raise ConfigError(f"unknown rule or category {name!r} (see `dedup rules`)")
+
+        def chosen(r: Rule) -> bool:
+            keys = {r.code, r.category, r.name}
+            return (not select or bool(keys & set(select))) and not keys & set(ignore)
+
+        return _build([r for r in self.rules if chosen(r)])
+
+
+def normalise(line: str) -> str:
+    """Case-folded words of ``line`` joined by single spaces (what phrases are compared with)."""
+    return _NORM.sub(" ", line.casefold()).strip()
+
+
+def _build(rules: Iterable[Rule]) -> Catalogue:
+    rules = tuple(rules)
+    keys: list[str] = []
+    owners: list[int] = []
+    for index, rule in enumerate(rules):
+        for phrase in rule.phrases:
+            keys.append(normalise(phrase))
+            owners.append(index)
+    return Catalogue(rules=rules, phrase_keys=tuple(keys), phrase_rules=tuple(owners))
+
+
+def _parse(path: Path) -> list[Rule]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read rules: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    rules = []
+    for i, raw in enumerate(data.get("rule", []), start=1):
+        where = f"{path}: rule {i}"
+        missing = [k for k in ("code", "name", "category", "why") if k not in raw]
+        if missing:
+            raise ConfigError(f"{where}: missing {', '.join(missing)}")
+        if not raw.get("phrases") and not raw.get("patterns"):
+            raise ConfigError(f"{where} ({raw['code']}): needs phrases or patterns")
+        position = str(raw.get("position", "any"))
+        if position not in POSITIONS:
+            raise ConfigError(f"{where} ({raw['code']}): position must be one of {', '.join(POSITIONS)}")
+        weight = float(raw.get("weight", 1.0))
+        if not 0.0 < weight <= 1.0:
+            raise ConfigError(f"{where} ({raw['code']}): weight must be in (0, 1]")
+        try:
+            patterns = tuple(re.compile(p, re.IGNORECASE) for p in raw.get("patterns", []))
+        except re.error as exc:
+            raise ConfigError(f"{where} ({raw['code']}): bad pattern: {exc}") from None
+        rules.append(
+            Rule(
+                code=str(raw["code"]),
+                name=str(raw["name"]),
+                category=str(raw["category"]),
+                why=str(raw["why"]),
+                phrases=tuple(raw.get("phrases", [])),
+                patterns=patterns,
+                max_words=int(raw.get("max_words", 40)),
+                match=tuple(raw.get("match", [])),
+                no_match=tuple(raw.get("no_match", [])),
+                weight=weight,
+                position=position,
+            )
+        )
+    return rules
+
+
+@lru_cache(maxsize=16)
+def load_catalogue(extra: tuple[str, ...] = ()) -> Catalogue:
+    """The built-in catalogue plus the user's rule files; a user rule replaces a built-in one of the same code."""
+    rules = {r.code: r for r in _parse(CATALOGUE)}
+    for path in extra:
+        for rule in _parse(Path(path)):
+            rules[rule.code] = rule
+    return _build(sorted(rules.values(), key=lambda r: r.code))
+
+
+def pattern_matches(rule: Rule, line: str) -> bool:
+    """Whether one of ``rule``'s regular expressions is found in ``line``."""
+    return any(p.search(line) for p in rule.patterns)
+
+
+def rule_matches(rule: Rule, line: str) -> bool:
+    """Whether ``rule`` alone flags ``line`` as a one-line document (what its examples test)."""
+    norm = normalise(line)
+    if not norm or norm.count(" ") + 1 > rule.max_words and not rule.phrases:
+        return False
+    if rule.phrases and len(norm) <= 80:
+        keys = [normalise(p) for p in rule.phrases]
+        if process.extractOne(norm, keys, scorer=fuzz.ratio, score_cutoff=PHRASE_CUTOFF * 100):
+            return True
+    return norm.count(" ") + 1 <= rule.max_words and pattern_matches(rule, line.strip())
+
+
+def match_line(line: str, catalogue: Catalogue, *, at_start: bool = True, at_end: bool = True) -> tuple[Rule, float] | None:
+    """The rule that matches ``line`` best, with a score in [0, 1] (similarity times the rule's
+    weight), or None. ``at_start``/``at_end``: whether the line is among the first/last
+    :data:`EDGE_LINES` lines of its document (some rules only fire there); a lone line is both.
+    """
+    norm = normalise(line)
+    if not norm:
+        return None
+    n_words = norm.count(" ") + 1
+    best: tuple[Rule, float] | None = None
+    if catalogue.phrase_keys and len(norm) <= 80:
+        hit = process.extractOne(norm, catalogue.phrase_keys, scorer=fuzz.ratio, score_cutoff=PHRASE_CUTOFF * 100)
+        if hit is not None:
+            rule = catalogue.rules[catalogue.phrase_rules[hit[2]]]
+            if rule.applies(at_start=at_start, at_end=at_end):
+                best = (rule, rule.weight * hit[1] / 100.0)
+    if best is not None and best[1] >= 1.0:
+        return best
+    stripped = line.strip()
+    for rule in catalogue.rules:
+        if n_words > rule.max_words or not rule.applies(at_start=at_start, at_end=at_end):
+            continue
+        if (best is None or rule.weight > best[1]) and pattern_matches(rule, stripped):
+            best = (rule, rule.weight)
+            if rule.weight >= 1.0:
+                break
+    return best
+
+
+def describe(catalogue: Catalogue, code: str | None = None) -> str:
+    """The text of ``dedup rules`` (all rules) or ``dedup rules CODE`` (one rule, explained)."""
+    if code is None:
+        width = max((len(r.name) for r in catalogue.rules), default=0)
+        lines = [f"{r.code}  {r.name:<{width}}  {r.category:<16}  {r.why}" for r in catalogue.rules]
+        return "\n".join(lines) + "\n"
+    for r in catalogue.rules:
+        if r.code == code.upper() or r.name == code:
+            out = [f"{r.code} {r.name} ({r.category})", "", r.why, ""]
+            if r.phrases:
+                out.append("Phrases (whole line, fuzzy): " + "; ".join(r.phrases))
+            if r.patterns:
+                out.append("Patterns: " + "; ".join(p.pattern for p in r.patterns))
+            out.append(f"Only lines of at most {r.max_words} words" + ("." if r.position == "any" else f", among the {r.position} {EDGE_LINES} lines of a document."))
+            if r.weight < 1.0:
+                out.append(f"Weak evidence (weight {r.weight}): combined with the line's other evidence.")
+            if r.match:
+                out += ["", "Flags, for example:"] + [f"  {m}" for m in r.match]
+            if r.no_match:
+                out += ["", "Leaves alone, for example:"] + [f"  {m}" for m in r.no_match]
+            return "\n".join(out) + "\n"
+    raise ConfigError(f"unknown rule {code!r} (see `dedup rules`)")

@@ -1,0 +1,165 @@
+"""Per-line evidence for boilerplate: rule hits, shape, position, context and corpus frequency.
+
+Every feature is generic (no site, no word list of one benchmark): a line's own shape (words,
+punctuation, case, separators), where it sits (first/last lines, before the first or after the
+last paragraph of prose), what surrounds it (runs of short lines are menus and link lists), and
+how often the same normalised line occurs in other documents and other sites.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..model import Document
+from ..text import line_spans
+from .catalogue import EDGE_LINES, Catalogue, Rule, match_line, normalise
+
+_DIGITS = re.compile(r"\d+")
+_WORD = re.compile(r"[^\W_]+")
+_URL = re.compile(r"https?://|www\.|\S+@\S+\.\w+")
+_BULLET = re.compile(r"^\s*([-–—•*●·▪►»>]|\d{1,2}[.)])\s")
+_SEPARATORS = re.compile(r"[|»›·•/]|\s[-–]\s")
+_END_PUNCT = tuple(".!?\"”’'»)…。！？")
+# Short function words of English, German, French, Spanish, Portuguese and Italian: prose has
+# many, menus and titles few. A language-light stand-in for jusText's stop-word density.
+_FUNCTION_WORDS = frozenset(
+    """a an the and or but of to in on at for with by from as is are was were be been has have had
+    it its this that these those he she they we you i his her their our not no will would can could
+    which who what when where there than then so if into about after over also
+    der die das und oder ein eine ist sind war nicht mit von zu den dem des auf für im sich auch es
+    le la les et ou un une est sont pas avec de du des au aux pour dans sur qui que ce il elle
+    el los las y o unos unas es son no con del al por para en que se lo su
+    o os as um uma é são não com do da dos das em no na para por que se
+    il lo gli e è sono non con di del della per che""".split()
+)
+
+FEATURES = (
+    "bias", "rule", "rule_strong", "log_words", "words_le3", "words_le8", "ends_punct", "ends_colon",
+    "bullet", "table_row", "title_case", "all_caps", "digits", "separators", "url", "function_words",
+    "first", "last", "near_start", "near_end", "before_prose", "after_prose", "doc_short_share",
+    "ctx_short", "ctx_rule", "corpus_docs", "corpus_sites", "repeat_in_doc", "long_prose", "page_like",
+)
+EDGE_BOOST = 0.1  # first and last lines are several times more likely to be boilerplate
+PAGE_RUN = 8  # a run of this many consecutive short lines marks a whole page (menus), not extracted text
+
+
+@dataclass(frozen=True, slots=True)
+class LineInfo:
+    """One non-empty line of a document: its span, its rule hit and its feature vector."""
+
+    start: int
+    end: int
+    rule: Rule | None
+    rule_score: float
+    features: tuple[float, ...]
+    corpus_docs: int
+    corpus_sites: int
+    key: str
+
+
+def line_key(line: str) -> str:
+    """The corpus-frequency key of a line: case-folded words, digits replaced by 0."""
+    return _DIGITS.sub("0", normalise(line))
+
+
+def corpus_counts(docs: Sequence[Document]) -> tuple[Counter[str], Counter[object]]:
+    """Line-key counts over the corpus.
+
+    Returns ``(doc_counts, site_counts)``: documents holding each key, and a counter keyed
+    both by key (number of distinct sites holding it; a document without a site is a site of
+    its own) and by ``(site, key)`` (documents of that site holding it).
+    """
+    doc_counts: Counter[str] = Counter()
+    site_counts: Counter[object] = Counter()
+    for doc in docs:
+        keys = {line_key(doc.text[s:e]) for s, e in line_spans(doc.text)}
+        keys.discard("")
+        doc_counts.update(keys)
+        for k in keys:
+            if not doc.site:
+                site_counts[k] += 1
+            else:
+                pair = (doc.site, k)
+                if site_counts[pair] == 0:
+                    site_counts[k] += 1
+                site_counts[pair] += 1
+    return doc_counts, site_counts
+
+
+def _is_prose(n_words: int, ends_punct: bool) -> bool:
+    return n_words >= 15 and ends_punct
+
+
+def document_lines(doc: Document, catalogue: Catalogue, doc_counts: Counter[str], site_counts: Counter[object]) -> list[LineInfo]:
+    """Feature vectors of every non-empty line of ``doc``, in order (see :data:`FEATURES`)."""
+    raw = [(s, e, doc.text[s:e]) for s, e in line_spans(doc.text)]
+    lines = [(s, e, t) for s, e, t in raw if t.strip()]
+    n = len(lines)
+    if n == 0:
+        return []
+    words = [_WORD.findall(t) for _, _, t in lines]
+    n_words = [len(w) for w in words]
+    stripped = [t.strip() for _, _, t in lines]
+    ends = [t.endswith(_END_PUNCT) for t in stripped]
+    hits = [match_line(t, catalogue, at_start=i < EDGE_LINES, at_end=i >= n - EDGE_LINES) for i, t in enumerate(stripped)]
+    prose = [i for i in range(n) if _is_prose(n_words[i], ends[i])]
+    first_prose = prose[0] if prose else n
+    last_prose = prose[-1] if prose else -1
+    short = [1.0 if k <= 5 else 0.0 for k in n_words]
+    doc_short_share = sum(short) / n
+    run = longest = 0
+    for flag in short:
+        run = run + 1 if flag else 0
+        longest = max(longest, run)
+    page_like = 1.0 if longest >= PAGE_RUN else 0.0
+    keys = [line_key(t) for t in stripped]
+    in_doc = Counter(keys)
+    out = []
+    for i, (s, e, _) in enumerate(lines):
+        w = words[i]
+        k = n_words[i]
+        t = stripped[i]
+        window = [j for j in range(max(0, i - 3), min(n, i + 4)) if j != i]
+        ctx_short = sum(short[j] for j in window) / len(window) if window else 0.0
+        ctx_rule = 1.0 if any(hits[j] is not None for j in range(max(0, i - 3), i)) else 0.0
+        rule, score = hits[i] if hits[i] is not None else (None, 0.0)
+        cdocs = doc_counts.get(keys[i], 1) - 1
+        csites = max(site_counts.get(keys[i], 1) - 1, 0)
+        feats = (
+            1.0,
+            score,
+            1.0 if score >= 0.999 else 0.0,
+            math.log1p(k),
+            1.0 if k <= 3 else 0.0,
+            1.0 if k <= 8 else 0.0,
+            1.0 if ends[i] else 0.0,
+            1.0 if t.endswith(":") else 0.0,
+            1.0 if _BULLET.match(t) else 0.0,
+            1.0 if t.count("|") >= 2 else 0.0,
+            sum(1 for x in w if x[:1].isupper()) / k if k else 0.0,
+            1.0 if k >= 2 and t.upper() == t and any(c.isalpha() for c in t) else 0.0,
+            sum(c.isdigit() for c in t) / len(t),
+            min(len(_SEPARATORS.findall(t)), 5) / 5.0,
+            1.0 if _URL.search(t) else 0.0,
+            sum(1 for x in w if x.casefold() in _FUNCTION_WORDS) / k if k else 0.0,
+            1.0 if i == 0 else 0.0,
+            1.0 if i == n - 1 else 0.0,
+            1.0 if i < 3 else 0.0,
+            1.0 if i >= n - 3 else 0.0,
+            1.0 if i < first_prose else 0.0,
+            1.0 if i > last_prose else 0.0,
+            doc_short_share,
+            ctx_short,
+            ctx_rule,
+            math.log1p(cdocs),
+            math.log1p(csites),
+            1.0 if in_doc[keys[i]] > 1 and keys[i] else 0.0,
+            1.0 if _is_prose(k, ends[i]) else 0.0,
+            page_like,
+        )
+        out.append(LineInfo(s, e, rule, score, feats, cdocs, csites, keys[i]))
+    return out
