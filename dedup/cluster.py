@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 
 class UnionFind:
@@ -45,14 +45,25 @@ def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
 
 
+def _priority(policy: str, lengths: Sequence[int]) -> Callable[[int], tuple[int, int]]:
+    if policy == "first":
+        return lambda m: (0, m)
+    if policy == "longest":
+        return lambda m: (-lengths[m], m)
+    raise ValueError(f"unknown keep policy {policy!r}")
+
+
+def keep_rank(lengths: Sequence[int], *, policy: str) -> dict[int, int]:
+    """Rank of every document under ``policy`` (0 is kept first): decides which of two
+    documents holds the original of a passage they share."""
+    order = sorted(range(len(lengths)), key=_priority(policy, lengths))
+    return {doc: r for r, doc in enumerate(order)}
+
+
 def choose_keep(members: Sequence[int], lengths: Sequence[int], *, policy: str) -> int:
     """The member a cluster keeps.
 
     ``first``: the earliest in input order. ``longest``: the one with the most characters,
     ties going to the earliest. Both depend only on the input, so output is deterministic.
     """
-    if policy == "first":
-        return min(members)
-    if policy == "longest":
-        return min(members, key=lambda m: (-lengths[m], m))
-    raise ValueError(f"unknown keep policy {policy!r}")
+    return min(members, key=_priority(policy, lengths))

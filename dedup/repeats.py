@@ -1,14 +1,192 @@
-"""Repeated passages within and across documents (filled in by the repeats stage)."""
+"""Repeated passages within and across documents.
+
+Documents are cut into passages (lines of at least ``min_words`` words; sentences inside long
+paragraphs), passages are sketched with MinHash and banded (same code as documents), and
+every candidate pair is verified with :func:`~dedup.verify.text_similarity`. Runs of
+consecutive repeated passages that copy the same source in the same order are merged into one
+repeated *section*, short headings between them included. The first occurrence is the original
+and is never flagged: within a document the later copy is; across documents the copy in the
+document the keep policy would drop.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
+
+
+from .cluster import keep_rank
 from .config import Config
-from .model import Cluster, Document, Span
+from .model import Cluster, Document, Span, SpanRef
+from .sketch import band_keys, candidate_pairs, lsh_params, signatures
+from .text import line_spans, norm_key, shingle_hashes, word_hashes, words
+from .verify import text_similarity
+
+PASSAGE_SHINGLE = 2
+PASSAGE_PERM = 64
+PASSAGE_LSH_THRESHOLD = 0.3
+LONG_PARAGRAPH_WORDS = 25  # longer lines are matched sentence by sentence, so copies of part of a paragraph align
+MAX_GAP_CHARS = 400  # headings and short lines between two copied passages stay in the section
+_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"”’)\]]*\s+(?=\S)")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A stretch of one document that is long enough to count as a repeat on its own."""
+
+    doc: int
+    start: int
+    end: int
+    key: str
+
+
+def _sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        yield pos, m.start()
+        pos = m.end()
+    if pos < end:
+        yield pos, end
+
+
+def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[int, int]] = ()) -> list[Passage]:
+    """Passages of one document, in order; lines inside ``skip`` spans (boilerplate) are left out."""
+    skipped = set(skip)
+    out = []
+    for s, e in line_spans(text):
+        if (s, e) in skipped:
+            continue
+        line = text[s:e]
+        stripped = line.strip()
+        if not stripped:
+            continue
+        s += len(line) - len(line.lstrip())
+        e = s + len(stripped)
+        n = len(words(stripped))
+        pieces = list(_sentences(text, s, e)) if n > LONG_PARAGRAPH_WORDS else [(s, e)]
+        for ps, pe in pieces:
+            key = norm_key(text[ps:pe])
+            if key.count(" ") + 1 >= min_words:
+                out.append(Passage(doc_index, ps, pe, key))
+    return out
+
+
+def _copy_and_source(a: Passage, b: Passage, rank: Mapping[int, int]) -> tuple[Passage, Passage]:
+    """Which of two matching passages is the copy: the later one in a document, else the one in
+    the document that ranks lower under the keep policy."""
+    if a.doc == b.doc:
+        return (b, a) if (b.start, b.end) > (a.start, a.end) else (a, b)
+    return (b, a) if rank[b.doc] > rank[a.doc] else (a, b)
+
+
+def _merge(matches: list[tuple[Passage, Passage, float]], text_of: Sequence[str]) -> list[Span]:
+    """Merge consecutive matched passages of one (copy document, source document) pair."""
+    spans = []
+    matches.sort(key=lambda m: (m[0].start, m[1].start))
+    run: list[tuple[Passage, Passage, float]] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        copy_doc, src_doc = run[0][0].doc, run[0][1].doc
+        start, end = run[0][0].start, max(m[0].end for m in run)
+        src_start, src_end = min(m[1].start for m in run), max(m[1].end for m in run)
+        if copy_doc == src_doc and src_end > start:
+            # Within one document the source must come entirely before its copy.
+            src_end = start if src_start < start else src_end
+        sim = text_similarity(norm_key(text_of[src_doc][src_start:src_end]), norm_key(text_of[copy_doc][start:end]))
+        rule = "repeat-within" if copy_doc == src_doc else "repeat-across"
+        spans.append(Span(start, end, "repeat", rule, sim, source=SpanRef(str(src_doc), src_start, src_end)))
+        run.clear()
+
+    for m in matches:
+        if run:
+            last_copy, last_src, _ = run[-1]
+            gap = m[0].start - last_copy.end
+            in_order = m[1].start >= last_src.start and m[1].start - last_src.end <= MAX_GAP_CHARS + gap
+            if m[0].start < last_copy.end:
+                # Overlapping matches of the same copy passage: keep the first.
+                continue
+            if not (0 <= gap <= MAX_GAP_CHARS and in_order):
+                flush()
+        run.append(m)
+    flush()
+    return spans
 
 
 def find_repeats(
     docs: Sequence[Document], clusters: Sequence[Cluster], flagged: Mapping[str, list[Span]], config: Config
 ) -> dict[str, list[Span]]:
-    return {}
+    """Repeated sections of every document, each with the span it repeats (``Span.source``)."""
+    rc = config.repeats
+    index_of = {d.id: i for i, d in enumerate(docs)}
+    cluster_of = {index_of[m]: c.id for c in clusters for m in c.members}
+    lengths = [len(d.text) for d in docs]
+    # Rank of each document under the keep policy: lower rank is the original.
+    rank = keep_rank(lengths, policy=config.neardup.keep)
+
+    all_passages: list[Passage] = []
+    for i, doc in enumerate(docs):
+        skip = [(s.start, s.end) for s in flagged.get(doc.id, ())]
+        all_passages.extend(passages(i, doc.text, min_words=rc.min_words, skip=skip))
+    out: dict[str, list[Span]] = {d.id: [] for d in docs}
+    if len(all_passages) < 2:
+        return out
+
+    shingle_sets = [shingle_hashes(word_hashes(p.key.split(" ")), PASSAGE_SHINGLE) for p in all_passages]
+    sigs = signatures(shingle_sets, num_perm=PASSAGE_PERM, seed=config.neardup.seed)
+    bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
+    pairs = candidate_pairs(band_keys(sigs, bands, rows))
+
+    best: dict[int, tuple[Passage, Passage, float]] = {}
+    for a_i, b_i in pairs:
+        a, b = all_passages[int(a_i)], all_passages[int(b_i)]
+        if a.doc != b.doc and a.doc in cluster_of and cluster_of.get(a.doc) == cluster_of.get(b.doc):
+            continue  # near-duplicate documents: the cluster already says it
+        sim = text_similarity(a.key, b.key, cutoff=rc.threshold)
+        if sim < rc.threshold:
+            continue
+        copy, source = _copy_and_source(a, b, rank)
+        copy_i = int(b_i) if copy is b else int(a_i)
+        current = best.get(copy_i)
+        # Each copy keeps its best source: the most similar, then the earliest.
+        if current is None or (sim, -rank[source.doc], -source.start) > (current[2], -rank[current[1].doc], -current[1].start):
+            best[copy_i] = (copy, source, sim)
+
+    by_pair: dict[tuple[int, int], list[tuple[Passage, Passage, float]]] = {}
+    for copy_i in sorted(best):
+        copy, source, sim = best[copy_i]
+        if copy.doc == source.doc and source.start >= copy.start:
+            continue
+        by_pair.setdefault((copy.doc, source.doc), []).append((copy, source, sim))
+    texts = [d.text for d in docs]
+    for (copy_doc, _), matches in sorted(by_pair.items()):
+        for span in _merge(matches, texts):
+            src = span.source
+            assert src is not None
+            named = SpanRef(docs[int(src.id)].id, src.start, src.end)
+            out[docs[copy_doc].id].append(
+                Span(span.start, span.end, span.kind, span.rule, span.score, source=named)
+            )
+    for doc_id, spans in out.items():
+        spans.sort(key=lambda s: s.start)
+        # A copied passage is never also a source and a copy of the same section twice.
+        out[doc_id] = _drop_overlaps(spans)
+    return out
+
+
+def _drop_overlaps(spans: list[Span]) -> list[Span]:
+    kept: list[Span] = []
+    for s in spans:
+        if kept and s.start < kept[-1].end:
+            if (s.end - s.start) > (kept[-1].end - kept[-1].start):
+                kept[-1] = s
+            continue
+        kept.append(s)
+    return kept
+
+
+__all__ = ["Passage", "find_repeats", "passages"]
+
