@@ -1,0 +1,175 @@
+"""The command line: exit codes 0/1/2, data on stdout, one-line errors on stderr, no partial files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup.cli import main
+
+from .conftest import DATA, SEEDS, read_jsonl
+
+
+def test_report_on_seeds_exits_zero(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["report", str(SEEDS)])
+    assert result.exit_code == 0, result.output
+    assert "5 documents" in result.output
+    assert "near-duplicate clusters  0" in result.output
+
+
+def test_report_json_is_the_only_thing_on_stdout(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["report", str(DATA / "near.jsonl"), "--format", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["summary"]["clusters"] == 1
+    assert data["clusters"][0]["keep"] == "a"
+
+
+def test_clean_drops_duplicates_and_keeps_order(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["clean", str(DATA / "near.jsonl")])
+    assert result.exit_code == 0
+    records = read_jsonl(result.stdout)
+    assert [r["id"] for r in records] == ["a", "b", "d"]
+    assert records[0]["url"] == "https://news.example.com/a"  # input fields preserved
+    assert "dropped" in result.stderr
+
+
+def test_annotate_only_keeps_every_record_and_text(runner: CliRunner) -> None:
+    src = [json.loads(line) for line in (DATA / "near.jsonl").read_text().splitlines()]
+    result = runner.invoke(main, ["clean", str(DATA / "near.jsonl"), "--annotate-only"])
+    records = read_jsonl(result.stdout)
+    assert [r["text"] for r in records] == [r["text"] for r in src]
+    by_id = {r["id"]: r["dedup"] for r in records}
+    assert by_id["c"]["duplicate_of"] == "a" and by_id["c"]["keep"] is False
+    assert by_id["e"]["similarity"] == 1.0
+    assert by_id["b"]["cluster"] is None and by_id["b"]["keep"] is True
+
+
+def test_keep_longest_policy(runner: CliRunner, write_jsonl) -> None:
+    text = "one two three four five six seven eight nine ten eleven twelve"
+    path = write_jsonl([{"id": "short", "text": text}, {"id": "long", "text": text + " thirteen"}])
+    result = runner.invoke(main, ["clean", str(path), "--keep", "longest", "--threshold", "0.8"])
+    assert [r["id"] for r in read_jsonl(result.stdout)] == ["long"]
+
+
+def test_output_file_is_written(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["clean", str(DATA / "near.jsonl"), "-o", str(out)])
+    assert result.exit_code == 0
+    assert len(read_jsonl(out.read_text())) == 3
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"id": "x", "text": "fine"}\n{not json}\n', "in.jsonl:2: invalid JSON"),
+        (b'{"id": "x", "body": "no text"}\n', "in.jsonl:1: no 'text' field"),
+        (b'{"id": "x", "text": "a"}\n{"id": "x", "text": "b"}\n', "in.jsonl:2: duplicate id 'x'"),
+        (b'{"id": "x", "text": "caf\xe9"}\n', "in.jsonl:1: invalid UTF-8"),
+        (b'[1, 2]\n', "in.jsonl:1: expected a JSON object"),
+        (b'{"id": "x", "text": 5}\n', "in.jsonl:1: field 'text' is int"),
+        (b"\n\n", "empty corpus"),
+    ],
+)
+def test_bad_input_one_line_exit_2_no_output(runner: CliRunner, tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(content)
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["clean", str(path), "-o", str(out)])
+    assert result.exit_code == 2
+    assert reason in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind either
+
+
+def test_invalid_utf8_text_file(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\n\xff\xfe broken")
+    result = runner.invoke(main, ["report", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.txt: invalid UTF-8 at byte 3" in result.stderr
+
+
+def test_missing_path(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["report", "does/not/exist.jsonl"])
+    assert result.exit_code == 2
+    assert "does/not/exist.jsonl: no such file or directory" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["-0.1", "1.5"])
+def test_threshold_out_of_range(runner: CliRunner, value: str) -> None:
+    result = runner.invoke(main, ["report", str(SEEDS), "--threshold", value])
+    assert result.exit_code == 2
+    assert "threshold must be between 0 and 1" in result.stderr
+
+
+def test_on_error_skip_counts_and_keeps_good_records(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["clean", str(DATA / "bad_line.jsonl"), "--on-error", "skip", "--annotate-only"])
+    assert result.exit_code == 0
+    assert [r["id"] for r in read_jsonl(result.stdout)] == ["a", "b"]
+    assert "1 skipped" in result.stderr
+    assert "bad_line.jsonl:2" in result.stderr
+
+
+def test_stdin_jsonl(runner: CliRunner) -> None:
+    data = (DATA / "near.jsonl").read_text()
+    result = runner.invoke(main, ["clean", "-", "--annotate-only"], input=data)
+    assert result.exit_code == 0
+    assert len(read_jsonl(result.stdout)) == 5
+
+
+def test_fail_on(runner: CliRunner) -> None:
+    assert runner.invoke(main, ["report", str(DATA / "near.jsonl"), "--fail-on", "duplicates"]).exit_code == 1
+    assert runner.invoke(main, ["report", str(SEEDS), "--fail-on", "duplicates"]).exit_code == 0
+    assert runner.invoke(main, ["report", str(SEEDS), "--fail-on", "repeats"]).exit_code == 1
+
+
+def test_empty_and_short_documents(runner: CliRunner, write_jsonl) -> None:
+    path = write_jsonl([{"id": "e1", "text": ""}, {"id": "s1", "text": "Hi."}, {"id": "e2", "text": ""}, {"id": "s2", "text": "hi"}])
+    result = runner.invoke(main, ["clean", str(path), "--annotate-only"])
+    assert result.exit_code == 0
+    ann = {r["id"]: r["dedup"] for r in read_jsonl(result.stdout)}
+    assert ann["e1"]["cluster"] == ann["e2"]["cluster"] is not None
+    assert ann["s1"]["cluster"] == ann["s2"]["cluster"] is not None  # same words: exact copies
+    assert ann["s1"]["cluster"] != ann["e1"]["cluster"]
+
+
+def test_deterministic_output(runner: CliRunner) -> None:
+    first = runner.invoke(main, ["clean", str(SEEDS), "--annotate-only"]).stdout
+    second = runner.invoke(main, ["clean", str(SEEDS), "--annotate-only"]).stdout
+    assert first == second
+
+
+def test_rules_command(runner: CliRunner) -> None:
+    listing = runner.invoke(main, ["rules"])
+    assert listing.exit_code == 0 and "B001" in listing.output
+    one = runner.invoke(main, ["rules", "B003"])
+    assert "Akismet" in one.output
+    assert runner.invoke(main, ["rules", "B999"]).exit_code == 2
+
+
+def test_select_and_ignore(runner: CliRunner) -> None:
+    ignored = runner.invoke(main, ["clean", str(SEEDS), "--annotate-only", "--ignore", "ad-blocker"])
+    spans = [s for r in read_jsonl(ignored.stdout) for s in r["dedup"]["boilerplate"]]
+    assert spans and all(s["category"] != "ad-blocker" for s in spans)
+    selected = runner.invoke(main, ["clean", str(SEEDS), "--annotate-only", "--select", "B001"])
+    spans = [s for r in read_jsonl(selected.stdout) for s in r["dedup"]["boilerplate"]]
+    assert {s["rule"] for s in spans} == {"B001"}
+
+
+def test_config_file_and_unknown_key(runner: CliRunner, tmp_path: Path) -> None:
+    good = tmp_path / "dedup.toml"
+    good.write_text("[neardup]\nthreshold = 0.9\n")
+    shown = runner.invoke(main, ["config", "show", "--config", str(good)])
+    assert json.loads(shown.stdout)["config"]["neardup"]["threshold"] == 0.9
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[neardup]\nthreshhold = 0.9\n")
+    result = runner.invoke(main, ["report", str(SEEDS), "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "did you mean 'threshold'" in result.stderr

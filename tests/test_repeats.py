@@ -1,0 +1,57 @@
+"""Repeated passages within and across documents."""
+
+from __future__ import annotations
+
+import dedup
+
+PARA_1 = ("The committee met for six hours on Thursday and agreed a budget that raises school funding by "
+          "four percent while freezing spending on roads for the second year in a row.")
+PARA_2 = ("Opposition members said the freeze would leave dozens of bridges without repairs and promised "
+          "to bring the matter back to the floor before the summer recess begins in July.")
+OTHER = ("Local farmers reported a strong harvest of winter wheat, with yields well above the ten-year "
+         "average thanks to a mild spring and timely rain across the northern plains.")
+FILLER = ("A new library branch opened downtown with a reading garden, a maker space and longer evening "
+          "hours that librarians hope will draw students after school.")
+
+
+def _repeats(report: dedup.Report) -> dict[str, list[dedup.Span]]:
+    return {k: [s for s in v if s.kind == "repeat"] for k, v in report.spans.items()}
+
+
+def test_section_pasted_twice_with_edits() -> None:
+    edited = PARA_1.replace("agreed", "approved") + "\n\n" + PARA_2.replace("promised", "vowed")
+    text = f"Budget news\n\n{PARA_1}\n\nA heading\n\n{PARA_2}\n\n{OTHER}\n\nA heading\n\n{edited}\n"
+    repeats = _repeats(dedup.scan([text]))["0"]
+    assert len(repeats) == 1
+    span = repeats[0]
+    assert text[span.start : span.end].startswith("The committee met")
+    assert text[span.start : span.end].endswith("July.")
+    assert span.source is not None and span.source.id == "0"
+    assert text[span.source.start : span.source.end].startswith("The committee met")
+    assert span.source.end < span.start
+
+
+def test_paragraph_copied_into_another_document_names_its_source() -> None:
+    source = f"{FILLER}\n{PARA_1}\n{OTHER}"
+    host = f"{PARA_2}\nSome would say: {PARA_1.replace('six hours', 'seven hours')}\n"
+    report = dedup.scan([{"id": "src", "text": source}, {"id": "host", "text": host}])
+    repeats = _repeats(report)
+    assert repeats["src"] == []  # the first occurrence is the original
+    assert len(repeats["host"]) == 1
+    span = repeats["host"][0]
+    assert span.rule == "repeat-across"
+    assert span.source is not None and span.source.id == "src"
+    assert source[span.source.start : span.source.end] == PARA_1
+
+
+def test_short_lines_alone_are_not_repeats() -> None:
+    text = "Read more\nSome content here that is long enough to matter for sure.\nRead more\n"
+    assert _repeats(dedup.scan([text]))["0"] == []
+
+
+def test_clean_removes_repeats_unless_kept() -> None:
+    text = f"{PARA_1}\n{OTHER}\n{PARA_1}\n"
+    cleaned = next(dedup.clean([text]))
+    assert cleaned["text"] == f"{PARA_1}\n{OTHER}\n"
+    config = dedup.Config(repeats=dedup.RepeatsConfig(keep_repeats=True))
+    assert next(dedup.clean([text], config))["text"] == text

@@ -1,0 +1,44 @@
+"""Signatures equal datasketch's, and banding finds what it should."""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch import MinHash
+
+from dedup.sketch import band_keys, candidate_pairs, lsh_params, signatures
+from dedup.text import shingles
+
+
+def test_signature_equals_datasketch_affine32() -> None:
+    text = "the quick brown fox jumps over the lazy dog and keeps running through the forest"
+    sh = shingles(text, 3)
+    ours = signatures([sh], num_perm=64, seed=7)[0]
+    theirs = MinHash(num_perm=64, seed=7, scheme="affine32", hashfunc=lambda x: x)
+    theirs.update_batch([int(h) for h in sh])
+    assert np.array_equal(ours, theirs.hashvalues)
+    loaded = MinHash(num_perm=64, seed=7, scheme="affine32", hashvalues=ours)
+    assert loaded.jaccard(theirs) == 1.0
+
+
+def test_empty_document_signature_is_sentinel() -> None:
+    sigs = signatures([np.empty(0, dtype=np.uint32), shingles("a b c", 2)], num_perm=16, seed=1)
+    assert (sigs[0] == 0xFFFFFFFF).all()
+    assert not (sigs[1] == 0xFFFFFFFF).all()
+
+
+def test_candidates_find_copies_not_strangers() -> None:
+    texts = [
+        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu",
+        "completely different words about weather rain snow wind and clouds",
+        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu",
+    ]
+    sigs = signatures([shingles(t, 3) for t in texts], num_perm=128, seed=1)
+    b, r = lsh_params(0.5, 128)
+    pairs = candidate_pairs(band_keys(sigs, b, r))
+    assert pairs.tolist() == [[0, 2]]
+
+
+def test_large_bucket_is_chained_not_quadratic() -> None:
+    sig = signatures([shingles("same text in every document here", 2)] * 200, num_perm=32, seed=1)
+    pairs = candidate_pairs(band_keys(sig, 8, 4), max_bucket=64)
+    assert len(pairs) == 199
