@@ -38,13 +38,13 @@ def featurise(records: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     docs = [Document(id=r["id"], text=r["text"], site=r.get("domain")) for r in records]
     dc, sc = corpus_counts(docs)
     xs, ys, lens, groups, rules = [], [], [], [], []
-    for rec, doc in zip(records, docs):
+    for rec, doc in zip(records, docs, strict=False):
         starts = []
         pos = 0
         for line in rec["text"].split("\n"):
             starts.append(pos)
             pos += len(line) + 1
-        label_at = dict(zip(starts, rec["labels"]))
+        label_at = dict(zip(starts, rec["labels"], strict=False))
         half = int(hashlib.md5((rec.get("domain") or rec["id"]).encode()).hexdigest(), 16) % 2
         for info in document_lines(doc, cat, dc, sc):
             label = label_at.get(info.start, -1)
@@ -97,7 +97,7 @@ def main() -> int:
 
     def train(select_half: int | None) -> np.ndarray:
         xs, ys, ws = [], [], []
-        for name, (x, y, lens, g, _) in sets.items():
+        for _name, (x, y, lens, g, _) in sets.items():
             # The model only speaks for whole pages (see dedup.boilerplate.classifier).
             m = x[:, PAGE] > 0 if select_half is None else (g == select_half) & (x[:, PAGE] > 0)
             # Every file weighs the same; content lines weigh by length (lost characters are the cost).
@@ -125,7 +125,7 @@ def main() -> int:
     print("fit on all sites (in-sample):")
     report({0: beta, 1: beta})
     names = list(FEATURES) + [f"{f}*regime" for f in FEATURES]
-    for name, b in sorted(zip(names, beta), key=lambda t: -abs(t[1]))[:20]:
+    for name, b in sorted(zip(names, beta, strict=False), key=lambda t: -abs(t[1]))[:20]:
         print(f"    {name:<16} {b:+.3f}")
     if args.write:
         out = Path(__file__).resolve().parents[1] / "dedup" / "boilerplate" / "model.json"

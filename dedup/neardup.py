@@ -35,7 +35,7 @@ def find_clusters(ids: Sequence[str], texts: Sequence[str], config: NearDupConfi
     first_of: dict[bytes, int] = {}
     exact_edges: list[tuple[int, int]] = []
     reps: list[int] = []
-    for i, (toks, text) in enumerate(zip(token_lists, texts)):
+    for i, (toks, text) in enumerate(zip(token_lists, texts, strict=False)):
         h = _exact_key(toks, text)
         j = first_of.setdefault(h, i)
         if j == i:

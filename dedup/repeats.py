@@ -15,8 +15,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-
-
 from .cluster import keep_rank
 from .config import Config
 from .model import Cluster, Document, Span, SpanRef

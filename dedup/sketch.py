@@ -120,7 +120,7 @@ def candidate_pairs(
         starts = np.concatenate(([0], boundaries))
         ends = np.concatenate((boundaries, [len(sorted_keys)]))
         sizes = ends - starts
-        for s, e, size in zip(starts[sizes > 1], ends[sizes > 1], sizes[sizes > 1]):
+        for s, e, size in zip(starts[sizes > 1], ends[sizes > 1], sizes[sizes > 1], strict=False):
             members = sorted_ids[s:e]
             if size <= max_bucket:
                 ii, jj = np.triu_indices(size, k=1)

@@ -59,7 +59,7 @@ def find_boilerplate(docs: Sequence[Document], config: BoilerplateConfig) -> dic
         probs = probabilities([i.features for i in infos]) if use_model else [0.0] * len(infos)
         spans = []
         n = len(infos)
-        for index, (info, prob) in enumerate(zip(infos, probs)):
+        for index, (info, prob) in enumerate(zip(infos, probs, strict=False)):
             candidates: list[tuple[float, str, str, str]] = []
             if info.rule is not None:
                 candidates.append((info.rule_score, info.rule.code, info.rule.category, f"rule {info.rule.name}: {info.rule.why}"))
