@@ -93,6 +93,7 @@ def main() -> int:
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "bench"))
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--n", type=int, default=200, help="planted copies (spread over the edit rates)")
+    ap.add_argument("extra", nargs="*", help="extra options passed to dedup clean")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     docs = [json.loads(line) for line in open(Path(args.data) / "neardup" / "webis_docs.jsonl", encoding="utf-8")]
@@ -143,7 +144,7 @@ def main() -> int:
         timings = {}
         for label, only in (("duplicates only", ["--only", "duplicates"]), ("duplicates + repeats", ["--only", "duplicates", "--only", "repeats"])):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "dedup", "clean", str(inp), "--annotate-only", *only, "-o", str(out)],
+            subprocess.run([sys.executable, "-m", "dedup", "clean", str(inp), "--annotate-only", *only, *args.extra, "-o", str(out)],
                            check=True, stderr=subprocess.DEVNULL)
             timings[label] = time.perf_counter() - t0
         ann = {r["id"]: r["dedup"] for r in map(json.loads, out.open(encoding="utf-8"))}
