@@ -79,7 +79,7 @@ def _copy_and_source(a: Passage, b: Passage, rank: Mapping[int, int]) -> tuple[P
     return (b, a) if rank[b.doc] > rank[a.doc] else (a, b)
 
 
-def _merge(matches: list[tuple[Passage, Passage, float]], text_of: Sequence[str]) -> list[Span]:
+def _merge(matches: list[tuple[Passage, Passage, float]], docs: Sequence[Document]) -> list[Span]:
     """Merge consecutive matched passages of one (copy document, source document) pair."""
     spans = []
     matches.sort(key=lambda m: (m[0].start, m[1].start))
@@ -94,9 +94,9 @@ def _merge(matches: list[tuple[Passage, Passage, float]], text_of: Sequence[str]
         if copy_doc == src_doc and src_end > start:
             # Within one document the source must come entirely before its copy.
             src_end = start if src_start < start else src_end
-        sim = text_similarity(norm_key(text_of[src_doc][src_start:src_end]), norm_key(text_of[copy_doc][start:end]))
+        sim = text_similarity(norm_key(docs[src_doc].text[src_start:src_end]), norm_key(docs[copy_doc].text[start:end]))
         rule = "repeat-within" if copy_doc == src_doc else "repeat-across"
-        spans.append(Span(start, end, "repeat", rule, sim, source=SpanRef(str(src_doc), src_start, src_end)))
+        spans.append(Span(start, end, "repeat", rule, sim, source=SpanRef(docs[src_doc].id, src_start, src_end)))
         run.clear()
 
     for m in matches:
@@ -159,15 +159,8 @@ def find_repeats(
         if copy.doc == source.doc and source.start >= copy.start:
             continue
         by_pair.setdefault((copy.doc, source.doc), []).append((copy, source, sim))
-    texts = [d.text for d in docs]
     for (copy_doc, _), matches in sorted(by_pair.items()):
-        for span in _merge(matches, texts):
-            src = span.source
-            assert src is not None
-            named = SpanRef(docs[int(src.id)].id, src.start, src.end)
-            out[docs[copy_doc].id].append(
-                Span(span.start, span.end, span.kind, span.rule, span.score, source=named)
-            )
+        out[docs[copy_doc].id].extend(_merge(matches, docs))
     for doc_id, spans in out.items():
         spans.sort(key=lambda s: s.start)
         # A copied passage is never also a source and a copy of the same section twice.
