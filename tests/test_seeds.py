@@ -59,3 +59,15 @@ def test_seed_boilerplate_lines_flagged_and_content_untouched() -> None:
         for prefix in expected:
             assert any(line.startswith(prefix) for line in flagged), (doc.id, prefix)
         assert len(flagged) == len(expected), (doc.id, flagged)
+
+
+def test_whole_page_menus_are_flagged_and_article_kept() -> None:
+    from .conftest import DATA
+
+    config = dedup.Config(only=("boilerplate",))
+    report, docs = scan_documents(read_paths([str(DATA / "page.txt")], config.input), config)
+    text = docs[0].text
+    flagged = {text[s.start : s.end] for s in report.spans[docs[0].id]}
+    assert {"Sport", "Business", "Culture", "Twitter", "Privacy Policy"} <= flagged
+    assert any(s.rule == "M001" for s in report.spans[docs[0].id])  # the page model ran
+    assert not any(line.startswith(("Engineers said", "The council", "Residents who")) for line in flagged)
