@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -99,10 +100,7 @@ def build_config(options: dict[str, Any], **extra: Any) -> cfg.Config:
         config = cfg.replace(config, section, **fields)
     only = options.pop("only", ())
     if only:
-        config = cfg.Config(
-            input=config.input, neardup=config.neardup, repeats=config.repeats,
-            boilerplate=config.boilerplate, only=tuple(dict.fromkeys(only)),
-        )
+        config = dataclasses.replace(config, only=tuple(dict.fromkeys(only)))
     return config
 
 

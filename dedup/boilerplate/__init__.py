@@ -39,6 +39,12 @@ def _corpus_score(info: LineInfo, n_words: int, *, min_docs: int, same_site: int
     return min(score + (EDGE_BOOST if edge else 0.0), 0.95)
 
 
+def _enabled(config: BoilerplateConfig, code: str, name: str) -> bool:
+    """Whether an evidence kind (not a catalogue rule) is picked by ``--select``/``--ignore``."""
+    names = {code, name}
+    return (not config.select or bool(names & set(config.select))) and not names & set(config.ignore)
+
+
 def find_boilerplate(docs: Sequence[Document], config: BoilerplateConfig) -> dict[str, list[Span]]:
     """Boilerplate spans (whole lines, without their line breaks) of every document.
 
@@ -48,10 +54,8 @@ def find_boilerplate(docs: Sequence[Document], config: BoilerplateConfig) -> dic
     [(11, 26, 'B002')]
     """
     catalogue = load_catalogue(tuple(config.rules)).pick(config.select, config.ignore)
-    use_corpus = not config.select or "corpus" in config.select or "C001" in config.select
-    use_corpus = use_corpus and "corpus" not in config.ignore and "C001" not in config.ignore
-    use_model = not config.select or "model" in config.select or "M001" in config.select
-    use_model = use_model and "model" not in config.ignore and "M001" not in config.ignore
+    use_corpus = _enabled(config, "C001", "corpus")
+    use_model = _enabled(config, "M001", "model")
     doc_counts, site_counts = corpus_counts(docs)
     out: dict[str, list[Span]] = {}
     for doc in docs:

@@ -10,6 +10,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..model import Report, Span
@@ -90,6 +91,52 @@ def _span_lines(text: str, span: Span, line_of: Callable[[int], int]) -> str:
     return f"line {first}" if first == last else f"lines {first}-{last}"
 
 
+def _spans_of(report: Report, kind: str) -> list[tuple[str, Span]]:
+    return [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == kind]
+
+
+def _ordered_clusters(data: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:
+    """Clusters largest first, each with its kept member first, then by similarity."""
+    return [
+        (c, sorted(c["members"], key=lambda m: (m["id"] != c["keep"], -m["similarity"], m["id"])))
+        for c in sorted(data["clusters"], key=lambda c: (-c["size"], c["id"]))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _RepeatView:
+    """A repeated passage as both renderers show it: where, what it repeats, and the two texts."""
+
+    doc_id: str
+    span: Span
+    where: str
+    source_id: str
+    source_where: str
+    copy_text: str
+    source_text: str
+
+
+def _repeat_views(report: Report, texts: Mapping[str, str]) -> list[_RepeatView]:
+    """Repeated passages, longest first."""
+    views = []
+    for doc_id, sp in sorted(_spans_of(report, "repeat"), key=lambda x: (-(x[1].end - x[1].start), x[0], x[1].start)):
+        src = sp.source
+        assert src is not None
+        text, src_text = texts[doc_id], texts.get(src.id, "")
+        views.append(
+            _RepeatView(
+                doc_id=doc_id,
+                span=sp,
+                where=_span_lines(text, sp, _line_of(text)),
+                source_id=src.id,
+                source_where=_span_lines(src_text, Span(src.start, src.end, "", "", 0.0), _line_of(src_text)),
+                copy_text=text[sp.start : sp.end],
+                source_text=src_text[src.start : src.end],
+            )
+        )
+    return views
+
+
 def render_text(report: Report, texts: Mapping[str, str], *, color: bool = False) -> str:
     """The terminal report: summary first, then clusters, repeats and boilerplate, worst first."""
     data = report_to_dict(report)
@@ -108,31 +155,26 @@ def render_text(report: Report, texts: Mapping[str, str], *, color: bool = False
     if data["clusters"]:
         out.add()
         out.add(out.style("Near-duplicate clusters", bold=True) + " (largest first; similarity to the kept document)")
-        for c in sorted(data["clusters"], key=lambda c: (-c["size"], c["id"])):
+        for c, members in _ordered_clusters(data):
             out.add(f"  {c['id']}: {c['size']} documents, keep {safe(c['keep'])}")
-            for m in sorted(c["members"], key=lambda m: (m["id"] != c["keep"], -m["similarity"], m["id"])):
+            for m in members:
                 mark = out.style("keep", fg="green") if m["id"] == c["keep"] else out.style("drop", fg="red")
                 out.add(f"    {mark}  {m['similarity']:.3f}  {m['chars']:>9,} chars  {safe(m['id'])}")
 
-    repeats = [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == "repeat"]
+    repeats = _repeat_views(report, texts)
     if repeats:
         out.add()
         out.add(out.style("Repeated passages", bold=True) + " (longest first)")
-        for doc_id, sp in sorted(repeats, key=lambda x: (-(x[1].end - x[1].start), x[0], x[1].start)):
-            src = sp.source
-            assert src is not None
-            text, src_text = texts[doc_id], texts.get(src.id, "")
-            where = _span_lines(text, sp, _line_of(text))
-            src_where = _span_lines(src_text, Span(src.start, src.end, "", "", 0.0), _line_of(src_text))
-            same = "" if src.id == doc_id else f" of {safe(src.id)}"
+        for r in repeats:
+            same = "" if r.source_id == r.doc_id else f" of {safe(r.source_id)}"
             out.add(
-                f"  {safe(doc_id)} {where} repeat {src_where}{same}"
-                f" (similarity {sp.score:.2f}, {sp.end - sp.start:,} chars)"
+                f"  {safe(r.doc_id)} {r.where} repeat {r.source_where}{same}"
+                f" (similarity {r.span.score:.2f}, {r.span.end - r.span.start:,} chars)"
             )
-            for change in word_diff(src_text[src.start : src.end], text[sp.start : sp.end]):
+            for change in word_diff(r.source_text, r.copy_text):
                 out.add("      " + safe(change))
 
-    boiler = [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == "boilerplate"]
+    boiler = _spans_of(report, "boilerplate")
     if boiler:
         out.add()
         out.add(out.style("Boilerplate", bold=True) + " (by document; rule or evidence, score)")
@@ -172,22 +214,19 @@ def render_markdown(report: Report, texts: Mapping[str, str]) -> str:
     ]
     if data["clusters"]:
         lines += ["", "## Near-duplicate clusters", "", "| cluster | document | similarity | chars | kept |", "|---|---|---:|---:|---|"]
-        for c in sorted(data["clusters"], key=lambda c: (-c["size"], c["id"])):
-            for m in sorted(c["members"], key=lambda m: (m["id"] != c["keep"], -m["similarity"], m["id"])):
+        for c, members in _ordered_clusters(data):
+            for m in members:
                 kept = "yes" if m["id"] == c["keep"] else ""
                 lines.append(f"| {c['id']} | {_md(m['id'])} | {m['similarity']:.3f} | {m['chars']:,} | {kept} |")
-    repeats = [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == "repeat"]
+    repeats = _repeat_views(report, texts)
     if repeats:
         lines += ["", "## Repeated passages", "", "| document | lines | repeats | similarity | changes |", "|---|---|---|---:|---|"]
-        for doc_id, sp in sorted(repeats, key=lambda x: (-(x[1].end - x[1].start), x[0], x[1].start)):
-            src = sp.source
-            assert src is not None
-            text, src_text = texts[doc_id], texts.get(src.id, "")
-            where = _span_lines(text, sp, _line_of(text))
-            src_where = _span_lines(src_text, Span(src.start, src.end, "", "", 0.0), _line_of(src_text))
-            changes = "; ".join(word_diff(src_text[src.start : src.end], text[sp.start : sp.end], limit=6))
-            lines.append(f"| {_md(doc_id)} | {where} | {_md(src.id)} {src_where} | {sp.score:.2f} | {_md(changes)} |")
-    boiler = [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == "boilerplate"]
+        for r in repeats:
+            changes = "; ".join(word_diff(r.source_text, r.copy_text, limit=6))
+            lines.append(
+                f"| {_md(r.doc_id)} | {r.where} | {_md(r.source_id)} {r.source_where} | {r.span.score:.2f} | {_md(changes)} |"
+            )
+    boiler = _spans_of(report, "boilerplate")
     if boiler:
         lines += ["", "## Boilerplate", "", "| document | line | rule | category | score | text |", "|---|---:|---|---|---:|---|"]
         for doc_id, sp in boiler:
