@@ -40,14 +40,16 @@ _FIELD_OPTIONS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("--text-field", "input", "text_field", {"help": "JSON field holding the text [text]."}),
     ("--id-field", "input", "id_field", {"help": "JSON field holding the id [id]; a file's relative path for .txt."}),
     ("--site-field", "input", "site_field", {"help": "Field naming a record's site, for boilerplate evidence [domain of 'url']."}),
-    ("--on-error", "input", "on_error", {"type": click.Choice(["fail", "skip"]), "help": "Bad records: stop (exit 2) or skip and count them [fail]."}),
+    ("--on-error", "input", "on_error",
+     {"type": click.Choice(["fail", "skip"]), "help": "Bad records: stop (exit 2) or skip and count them [fail]."}),
     ("--max-doc-bytes", "input", "max_doc_bytes", {"type": int, "help": "Largest document accepted, in bytes [64 MiB]."}),
     ("--threshold", "neardup", "threshold", {"type": float, "help": "Verified similarity for near-duplicates, 0-1 [0.85]."}),
     ("--lsh-threshold", "neardup", "lsh_threshold", {"type": float, "help": "Shingle Jaccard at which LSH proposes candidates [0.3]."}),
     ("--shingle-size", "neardup", "shingle_size", {"type": int, "help": "Words per shingle [5]."}),
     ("--num-perm", "neardup", "num_perm", {"type": int, "help": "MinHash permutations [128]."}),
     ("--seed", "neardup", "seed", {"type": int, "help": "MinHash seed [1]."}),
-    ("--keep", "neardup", "keep", {"type": click.Choice(cfg.KEEP_POLICIES), "help": "Which document a cluster keeps: earliest in input, or longest [first]."}),
+    ("--keep", "neardup", "keep",
+     {"type": click.Choice(cfg.KEEP_POLICIES), "help": "Which document a cluster keeps: earliest in input, or longest [first]."}),
     ("--repeat-threshold", "repeats", "threshold", {"type": float, "help": "Similarity for repeated passages [0.8]."}),
     ("--boilerplate-threshold", "boilerplate", "threshold", {"type": float, "help": "Score at which a line is boilerplate [0.6]."}),
     ("--min-docs", "boilerplate", "min_docs", {"type": int, "help": "Documents a line must appear in to count as corpus evidence [3]."}),
@@ -70,7 +72,9 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for flag, _, _, opts in reversed(_FIELD_OPTIONS):
         func = click.option(flag, default=None, **opts)(func)
     func = click.option("--only", multiple=True, type=click.Choice(cfg.STAGES), help="Run only these stages (repeatable) [all].")(func)
-    func = click.option("--config", "config_path", type=click.Path(dir_okay=False), help="dedup.toml (default: [tool.dedup] of ./pyproject.toml).")(func)
+    func = click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False), help="dedup.toml (default: [tool.dedup] of ./pyproject.toml)."
+    )(func)
     return click.argument("paths", nargs=-1, required=True)(func)
 
 
@@ -164,7 +168,9 @@ def report(paths: tuple[str, ...], fmt: str, output: str | None, fail_on: tuple[
 @click.option("--annotate-only", is_flag=True, help="Keep every record and its text unchanged; only add annotations.")
 @click.option("--keep-boilerplate", is_flag=True, help="Do not cut boilerplate lines from the text.")
 @click.option("--keep-repeats", is_flag=True, help="Do not cut repeated passages from the text.")
-def clean(paths: tuple[str, ...], output: str | None, annotate_only: bool, keep_boilerplate: bool, keep_repeats: bool, **options: Any) -> None:
+def clean(
+    paths: tuple[str, ...], output: str | None, annotate_only: bool, keep_boilerplate: bool, keep_repeats: bool, **options: Any
+) -> None:
     """Write PATHS as JSONL with a `dedup` annotation; drop duplicates and cut flagged spans."""
     from .io import atomic_output
     from .pipeline import records, scan_documents

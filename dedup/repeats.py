@@ -11,9 +11,13 @@ document the keep policy would drop.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import ScoreAlignment
 
 from .cluster import keep_rank
 from .config import Config
@@ -27,6 +31,9 @@ PASSAGE_PERM = 64
 PASSAGE_LSH_THRESHOLD = 0.3
 LONG_PARAGRAPH_WORDS = 25  # longer lines are matched sentence by sentence, so copies of part of a paragraph align
 MAX_GAP_CHARS = 400  # headings and short lines between two copied passages stay in the section
+EXTEND_SCORE = 0.75  # alignment score at which a neighbouring unit joins a verified section
+EXTEND_MIN_WORDS = 5
+EXTEND_MAX_CHARS = 2000  # alignment is quadratic: a longer step (an unpunctuated page blob) ends the growth
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"”’)\]]*\s+(?=\S)")
 
 
@@ -49,10 +56,11 @@ def _sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
         yield pos, end
 
 
-def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[int, int]] = ()) -> list[Passage]:
-    """Passages of one document, in order; lines inside ``skip`` spans (boilerplate) are left out."""
+def units(text: str, *, skip: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Every non-empty line, or sentence of a long line, without surrounding spaces, in order.
+    Lines inside ``skip`` spans (boilerplate) are left out."""
     skipped = set(skip)
-    out = []
+    out: list[tuple[int, int]] = []
     for s, e in line_spans(text):
         if (s, e) in skipped:
             continue
@@ -62,12 +70,21 @@ def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[
             continue
         s += len(line) - len(line.lstrip())
         e = s + len(stripped)
-        n = len(words(stripped))
-        pieces = list(_sentences(text, s, e)) if n > LONG_PARAGRAPH_WORDS else [(s, e)]
-        for ps, pe in pieces:
-            key = norm_key(text[ps:pe])
-            if key.count(" ") + 1 >= min_words:
-                out.append(Passage(doc_index, ps, pe, key))
+        # A line of at most LONG_PARAGRAPH_WORDS characters cannot hold more words: skip the count.
+        if len(stripped) > LONG_PARAGRAPH_WORDS and len(words(stripped)) > LONG_PARAGRAPH_WORDS:
+            out.extend(_sentences(text, s, e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[int, int]] = ()) -> list[Passage]:
+    """The units of a document long enough (``min_words``) to count as repeats on their own."""
+    out = []
+    for ps, pe in units(text, skip=skip):
+        key = norm_key(text[ps:pe])
+        if key.count(" ") + 1 >= min_words:
+            out.append(Passage(doc_index, ps, pe, key))
     return out
 
 
@@ -91,9 +108,6 @@ def _merge(matches: list[tuple[Passage, Passage, float]], docs: Sequence[Documen
         copy_doc, src_doc = run[0][0].doc, run[0][1].doc
         start, end = run[0][0].start, max(m[0].end for m in run)
         src_start, src_end = min(m[1].start for m in run), max(m[1].end for m in run)
-        if copy_doc == src_doc and src_end > start:
-            # Within one document the source must come entirely before its copy.
-            src_end = start if src_start < start else src_end
         sim = text_similarity(norm_key(docs[src_doc].text[src_start:src_end]), norm_key(docs[copy_doc].text[start:end]))
         rule = "repeat-within" if copy_doc == src_doc else "repeat-across"
         spans.append(Span(start, end, "repeat", rule, sim, source=SpanRef(docs[src_doc].id, src_start, src_end)))
@@ -103,7 +117,12 @@ def _merge(matches: list[tuple[Passage, Passage, float]], docs: Sequence[Documen
         if run:
             last_copy, last_src, _ = run[-1]
             gap = m[0].start - last_copy.end
-            in_order = m[1].start >= last_src.start and m[1].start - last_src.end <= MAX_GAP_CHARS + gap
+            # The source must move on past the previous source, and within one document stay
+            # entirely before the section's copy (a line repeated five times is four repeats
+            # of the first, not one section repeating itself).
+            in_order = last_src.end <= m[1].start <= last_src.end + MAX_GAP_CHARS + gap
+            if m[0].doc == m[1].doc:
+                in_order = in_order and m[1].end <= run[0][0].start
             if m[0].start < last_copy.end:
                 # Overlapping matches of the same copy passage: keep the first.
                 continue
@@ -112,6 +131,91 @@ def _merge(matches: list[tuple[Passage, Passage, float]], docs: Sequence[Documen
         run.append(m)
     flush()
     return spans
+
+
+def _lower(text: str) -> str:
+    low = text.lower()
+    return low if len(low) == len(text) else text  # offsets must stay valid
+
+
+def _step(text: str, unit_list: Sequence[tuple[int, int]], index: int, direction: int) -> tuple[int, int, int] | None:
+    """Units from ``index`` on (or back), gathered until they hold EXTEND_MIN_WORDS words:
+    (start, end, next index). Short headings are thus judged together with what follows."""
+    n_words = 0
+    first = index
+    while 0 <= index < len(unit_list):
+        s, e = unit_list[index]
+        n_words += len(text[s:e].split())
+        index += direction
+        if n_words >= EXTEND_MIN_WORDS:
+            lo, hi = sorted((unit_list[first], unit_list[index - direction]))
+            return lo[0], hi[1], index
+    return None
+
+
+def _aligns(piece: str, window: str) -> ScoreAlignment | None:
+    """Where ``piece`` aligns in ``window``, when it aligns well enough to join a section.
+    A cheap word-overlap check first: the alignment itself is quadratic."""
+    piece_words = piece.lower().split()
+    if not piece_words:
+        return None
+    window_words = set(window.lower().split())
+    if sum(w in window_words for w in piece_words) < 0.5 * len(piece_words):
+        return None
+    a = fuzz.partial_ratio_alignment(_lower(piece), _lower(window))
+    return a if a is not None and a.score >= EXTEND_SCORE * 100 else None
+
+
+def _extend(
+    span: Span, copy_doc: int, src_doc: int, docs: Sequence[Document], doc_units: Sequence[tuple[list[tuple[int, int]], list[int]]]
+) -> Span:
+    """Grow a verified section over neighbouring units whose text aligns (rapidfuzz partial
+    alignment) with the text right next to its source: edited sentences that failed on their
+    own, or that were cut differently in the two documents, join the section."""
+    src = span.source
+    assert src is not None
+    text, src_text = docs[copy_doc].text, docs[src_doc].text
+    unit_list, starts = doc_units[copy_doc]
+    start, end, src_start, src_end = span.start, span.end, src.start, src.end
+    same = copy_doc == src_doc
+
+    index = bisect.bisect_left(starts, end)
+    while (step := _step(text, unit_list, index, 1)) is not None:
+        s, e, index = step
+        piece = text[s:e]
+        limit = start if same else len(src_text)
+        window = src_text[src_end : min(limit, src_end + 2 * len(piece) + 40)]
+        if s - end > MAX_GAP_CHARS or len(piece) > EXTEND_MAX_CHARS or len(window) < len(piece) // 2:
+            break
+        a = _aligns(piece, window)
+        if a is None or a.dest_start > max(40, len(piece) // 3):
+            break
+        end, src_end = e, src_end + a.dest_end
+
+    index = bisect.bisect_left(starts, start) - 1
+    while (step := _step(text, unit_list, index, -1)) is not None:
+        s, e, index = step
+        piece = text[s:e]
+        if start - e > MAX_GAP_CHARS or len(piece) > EXTEND_MAX_CHARS or (same and s < src_end):
+            break
+        lo = max(0, src_start - 2 * len(piece) - 40)
+        window = src_text[lo:src_start]
+        if len(window) < len(piece) // 2:
+            break
+        a = _aligns(piece, window)
+        if a is None or len(window) - a.dest_end > max(40, len(piece) // 3):
+            break
+        start, src_start = s, lo + a.dest_start
+
+    # An alignment may take a neighbouring space or line break along.
+    while src_end > src_start and src_text[src_end - 1].isspace():
+        src_end -= 1
+    while src_start < src_end and src_text[src_start].isspace():
+        src_start += 1
+    if (start, end, src_start, src_end) == (span.start, span.end, src.start, src.end):
+        return span
+    sim = text_similarity(norm_key(src_text[src_start:src_end]), norm_key(text[start:end]))
+    return Span(start, end, span.kind, span.rule, sim, source=SpanRef(src.id, src_start, src_end))
 
 
 def find_repeats(
@@ -126,8 +230,11 @@ def find_repeats(
     rank = keep_rank(lengths, policy=config.neardup.keep)
 
     all_passages: list[Passage] = []
+    doc_units: list[tuple[list[tuple[int, int]], list[int]]] = []  # units and their starts
     for i, doc in enumerate(docs):
         skip = [(s.start, s.end) for s in flagged.get(doc.id, ())]
+        found = units(doc.text, skip=skip)
+        doc_units.append((found, [u[0] for u in found]))
         all_passages.extend(passages(i, doc.text, min_words=rc.min_words, skip=skip))
     out: dict[str, list[Span]] = {d.id: [] for d in docs}
     if len(all_passages) < 2:
@@ -159,8 +266,8 @@ def find_repeats(
         if copy.doc == source.doc and source.start >= copy.start:
             continue
         by_pair.setdefault((copy.doc, source.doc), []).append((copy, source, sim))
-    for (copy_doc, _), matches in sorted(by_pair.items()):
-        out[docs[copy_doc].id].extend(_merge(matches, docs))
+    for (copy_doc, src_doc), matches in sorted(by_pair.items()):
+        out[docs[copy_doc].id].extend(_extend(span, copy_doc, src_doc, docs, doc_units) for span in _merge(matches, docs))
     for doc_id, spans in out.items():
         spans.sort(key=lambda s: s.start)
         # A copied passage is never also a source and a copy of the same section twice.

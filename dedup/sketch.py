@@ -120,7 +120,11 @@ def candidate_pairs(
         starts = np.concatenate(([0], boundaries))
         ends = np.concatenate((boundaries, [len(sorted_keys)]))
         sizes = ends - starts
-        for s, e, size in zip(starts[sizes > 1], ends[sizes > 1], sizes[sizes > 1], strict=False):
+        # Buckets of two (almost all of them) in one vectorised step; larger ones one by one.
+        pairs_of_two = starts[sizes == 2]
+        if len(pairs_of_two):
+            found.append(np.stack((sorted_ids[pairs_of_two], sorted_ids[pairs_of_two + 1]), axis=1))
+        for s, e, size in zip(starts[sizes > 2], ends[sizes > 2], sizes[sizes > 2], strict=True):
             members = sorted_ids[s:e]
             if size <= max_bucket:
                 ii, jj = np.triu_indices(size, k=1)

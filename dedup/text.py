@@ -19,7 +19,7 @@ import numpy.typing as npt
 _NOSPACE = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 WORD_RE = re.compile(rf"[{_NOSPACE}]|[^\W_{_NOSPACE}]+")
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 _FNV_PRIME = np.uint64(0x100000001B3)
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -33,7 +33,7 @@ def words(text: str) -> list[str]:
     >>> words("Hello,  WORLD! 北京")
     ['hello', 'world', '北', '京']
     """
-    clean = unicodedata.normalize("NFKC", text.translate(_ZERO_WIDTH)).casefold()
+    clean = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", text)).casefold()
     return WORD_RE.findall(clean)
 
 

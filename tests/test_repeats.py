@@ -55,3 +55,44 @@ def test_clean_removes_repeats_unless_kept() -> None:
     assert cleaned["text"] == f"{PARA_1}\n{OTHER}\n"
     config = dedup.Config(repeats=dedup.RepeatsConfig(keep_repeats=True))
     assert next(dedup.clean([text], config))["text"] == text
+
+
+def test_short_sentence_at_the_edge_of_a_copied_paragraph_joins_the_section() -> None:
+    first = "The storm closed the harbour for three days and cancelled every ferry to the islands."
+    middle = "Fishermen said they had never seen waves this high so late in the spring season."
+    last = "Ferries will resume service on Monday."  # too short to be a passage on its own
+    paragraph = f"{first} {middle} {last}"
+    copy = f"{first} {middle.replace('never', 'not once')} {last.replace('Monday', 'Tuesday')}"
+    source = f"{FILLER}\n{paragraph}\n{OTHER}"
+    host = f"{PARA_2}\n{copy}\n"
+    report = dedup.scan([{"id": "src", "text": source}, {"id": "host", "text": host}])
+    [span] = _repeats(report)["host"]
+    assert host[span.start : span.end] == copy
+    assert span.source is not None
+    assert source[span.source.start : span.source.end] == paragraph
+
+
+def test_short_document_copied_from_a_longer_one_is_reported_under_keep_longest() -> None:
+    paras = [PARA_1, PARA_2, OTHER, FILLER]
+    long_doc = "\n\n".join(paras + ["Closing remarks of the long article go on for a while after the copied part."])
+    short_doc = f"{PARA_2}\n{OTHER}"
+    config = dedup.Config(neardup=dedup.NearDupConfig(keep="longest"))
+    report = dedup.scan([{"id": "answer", "text": short_doc}, {"id": "source", "text": long_doc}], config)
+    repeats = _repeats(report)
+    assert repeats["source"] == []  # the longer document holds the original
+    covered = sum(s.end - s.start for s in repeats["answer"])
+    assert covered / len(short_doc) > 0.95
+    assert {s.source.id for s in repeats["answer"] if s.source} == {"source"}
+
+
+def test_a_line_repeated_many_times_flags_every_copy_but_the_first() -> None:
+    line = "Call our office on weekdays between nine and five for a free consultation today."
+    text = "\n".join([PARA_1] + [line] * 5)
+    repeats = _repeats(dedup.scan([text]))["0"]
+    first = text.index(line)
+    copies = [first + (len(line) + 1) * k for k in range(1, 5)]
+    for c in copies:  # every later copy lies inside a flagged span
+        assert any(sp.start <= c and c + len(line) <= sp.end for sp in repeats)
+    for s in repeats:
+        assert s.start > first + len(line) and s.score == 1.0
+        assert s.source is not None and first <= s.source.start and s.source.end < s.start

@@ -196,7 +196,8 @@ def describe(catalogue: Catalogue, code: str | None = None) -> str:
                 out.append("Phrases (whole line, fuzzy): " + "; ".join(r.phrases))
             if r.patterns:
                 out.append("Patterns: " + "; ".join(p.pattern for p in r.patterns))
-            out.append(f"Only lines of at most {r.max_words} words" + ("." if r.position == "any" else f", among the {r.position} {EDGE_LINES} lines of a document."))
+            where = "." if r.position == "any" else f", among the {r.position} {EDGE_LINES} lines of a document."
+            out.append(f"Only lines of at most {r.max_words} words{where}")
             if r.weight < 1.0:
                 out.append(f"Weak evidence (weight {r.weight}): combined with the line's other evidence.")
             if r.match:
