@@ -120,17 +120,14 @@ def candidate_pairs(
         starts = np.concatenate(([0], boundaries))
         ends = np.concatenate((boundaries, [len(sorted_keys)]))
         sizes = ends - starts
-        # Buckets of two (almost all of them) in one vectorised step; larger ones one by one.
-        pairs_of_two = starts[sizes == 2]
-        if len(pairs_of_two):
-            found.append(np.stack((sorted_ids[pairs_of_two], sorted_ids[pairs_of_two + 1]), axis=1))
-        for s, e, size in zip(starts[sizes > 2], ends[sizes > 2], sizes[sizes > 2], strict=True):
+        # All buckets of one size at once: a (buckets, size) matrix of members, then every pair.
+        for size in np.unique(sizes[(sizes > 1) & (sizes <= max_bucket)]):
+            members = sorted_ids[starts[sizes == size][:, None] + np.arange(size)]
+            ii, jj = np.triu_indices(int(size), k=1)
+            found.append(np.stack((members[:, ii].ravel(), members[:, jj].ravel()), axis=1))
+        for s, e in zip(starts[sizes > max_bucket], ends[sizes > max_bucket], strict=True):
             members = sorted_ids[s:e]
-            if size <= max_bucket:
-                ii, jj = np.triu_indices(size, k=1)
-                found.append(np.stack((members[ii], members[jj]), axis=1))
-            else:
-                found.append(np.stack((members[:-1], members[1:]), axis=1))
+            found.append(np.stack((members[:-1], members[1:]), axis=1))
     if not found:
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
