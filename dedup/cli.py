@@ -123,6 +123,36 @@ def _read(paths: tuple[str, ...], config: cfg.Config) -> Any:
     return read_paths(paths, config.input)
 
 
+class _Status:
+    """One self-overwriting status line on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.width = 0
+
+    def __call__(self, message: str) -> None:
+        if self.live:
+            line = f"dedup: {message}…"
+            sys.stderr.write("\r" + line.ljust(self.width))
+            sys.stderr.flush()
+            self.width = len(line)
+
+    def done(self) -> None:
+        if self.live and self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+
+
+def _scan(paths: tuple[str, ...], config: cfg.Config) -> Any:
+    from .pipeline import scan_documents
+
+    status = _Status()
+    try:
+        return scan_documents(_read(paths, config), config, status)
+    finally:
+        status.done()
+
+
 def _color(output: str | None) -> bool:
     return output in (None, "-") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
@@ -135,17 +165,16 @@ def main() -> None:
 
 @main.command()
 @common_options
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "html"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write the report here [stdout].")
 @click.option("--fail-on", multiple=True, type=click.Choice(FAIL_ON), help="Exit 1 when findings of this kind exist (repeatable).")
 def report(paths: tuple[str, ...], fmt: str, output: str | None, fail_on: tuple[str, ...], **options: Any) -> None:
     """Report near-duplicates, repeats and boilerplate in PATHS (files, folders, or - for stdin JSONL)."""
     from .io import atomic_output
-    from .pipeline import scan_documents
     from .report import render
 
     config = build_config(options)
-    result, docs = scan_documents(_read(paths, config), config)
+    result, docs = _scan(paths, config)
     texts = {d.id: d.text for d in docs}
     rendered = render(result, texts, fmt, color=_color(output))
     with atomic_output(output) as out:
@@ -173,12 +202,12 @@ def clean(
 ) -> None:
     """Write PATHS as JSONL with a `dedup` annotation; drop duplicates and cut flagged spans."""
     from .io import atomic_output
-    from .pipeline import records, scan_documents
+    from .pipeline import records
 
     config = build_config(
         options, **{"boilerplate.keep_boilerplate": keep_boilerplate, "repeats.keep_repeats": keep_repeats}
     )
-    result, docs = scan_documents(_read(paths, config), config)
+    result, docs = _scan(paths, config)
     with atomic_output(output) as out:
         for record in records(result, docs, config, annotate_only=annotate_only):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

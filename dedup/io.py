@@ -167,6 +167,12 @@ def to_document(item: Any, index: int) -> Document:
     raise InputError(f"item {index}: expected str, dict or Document, got {type(item).__name__}")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_output(path: str | None) -> Iterator[IO[str]]:
     """A text stream that becomes ``path`` only when the block succeeds (stdout when ``None``/``-``).
@@ -185,6 +191,7 @@ def atomic_output(path: str | None) -> Iterator[IO[str]]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             yield out
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, target)
     except BaseException:
         try:

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .config import Config
@@ -14,7 +14,14 @@ from .model import Cluster, DocSummary, Document, Report, Skipped, Span
 from .text import line_spans
 
 
-def collect(items: Iterable[Any], config: Config) -> tuple[list[Document], list[Skipped]]:
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def collect(items: Iterable[Any], config: Config, progress: Progress = _quiet) -> tuple[list[Document], list[Skipped]]:
     """Documents and skipped records of ``items``; duplicate ids are an error (or skipped)."""
     from .io import to_document
 
@@ -22,6 +29,8 @@ def collect(items: Iterable[Any], config: Config) -> tuple[list[Document], list[
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
     for index, item in enumerate(items):
+        if index % 1000 == 0 and index:
+            progress(f"read {index:,} documents")
         if isinstance(item, Skipped):
             skipped.append(item)
             continue
@@ -54,23 +63,29 @@ def scan(items: Iterable[Any], config: Config | None = None) -> Report:
     return report
 
 
-def scan_documents(items: Iterable[Any], config: Config) -> tuple[Report, list[Document]]:
-    """:func:`scan`, also returning the documents it read (for writing records back)."""
+def scan_documents(items: Iterable[Any], config: Config, progress: Progress = _quiet) -> tuple[Report, list[Document]]:
+    """:func:`scan`, also returning the documents it read (for writing records back).
+
+    ``progress`` is called with a short message as each stage starts (the CLI shows it on a terminal).
+    """
     from .boilerplate import find_boilerplate
     from .neardup import find_clusters
     from .repeats import find_repeats
 
-    docs, skipped = collect(items, config)
+    docs, skipped = collect(items, config, progress)
     ids = [d.id for d in docs]
     texts = [d.text for d in docs]
     clusters: tuple[Cluster, ...] = ()
     if config.runs("duplicates"):
+        progress(f"near-duplicates among {len(docs):,} documents")
         clusters = find_clusters(ids, texts, config.neardup)
     spans: dict[str, list[Span]] = {d.id: [] for d in docs}
     if config.runs("boilerplate"):
+        progress("boilerplate")
         for doc_id, found in find_boilerplate(docs, config.boilerplate).items():
             spans[doc_id].extend(found)
     if config.runs("repeats"):
+        progress("repeated passages")
         for doc_id, found in find_repeats(docs, clusters, spans, config).items():
             spans[doc_id].extend(found)
     ordered = {k: tuple(sorted(v, key=lambda s: (s.start, s.end, s.kind))) for k, v in spans.items()}

@@ -240,25 +240,47 @@ def find_repeats(
     if len(all_passages) < 2:
         return out
 
-    shingle_sets = [shingle_hashes(word_hashes(p.key.split(" ")), PASSAGE_SHINGLE) for p in all_passages]
-    sigs = signatures(shingle_sets, num_perm=PASSAGE_PERM, seed=config.neardup.seed)
-    bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
-    pairs = candidate_pairs(band_keys(sigs, bands, rows))
+    # Identical passages (boilerplate sentences, copies of copies) are grouped first: only one
+    # per group, its original, is sketched, and every other member repeats it.
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(all_passages):
+        groups.setdefault(p.key, []).append(i)
+    originals: list[int] = []
+    members_of: dict[int, list[int]] = {}
+    for group in groups.values():
+        first = min(group, key=lambda i: (rank[all_passages[i].doc], all_passages[i].start))
+        originals.append(first)
+        members_of[first] = group
 
     best: dict[int, tuple[Passage, Passage, float]] = {}
-    for a_i, b_i in pairs:
-        a, b = all_passages[int(a_i)], all_passages[int(b_i)]
-        if a.doc != b.doc and a.doc in cluster_of and cluster_of.get(a.doc) == cluster_of.get(b.doc):
-            continue  # near-duplicate documents: the cluster already says it
-        sim = text_similarity(a.key, b.key, cutoff=rc.threshold)
-        if sim < rc.threshold:
-            continue
-        copy, source = _copy_and_source(a, b, rank)
-        copy_i = int(b_i) if copy is b else int(a_i)
+
+    def offer(copy_i: int, source: Passage, sim: float) -> None:
+        copy = all_passages[copy_i]
+        if copy.doc != source.doc and copy.doc in cluster_of and cluster_of.get(copy.doc) == cluster_of.get(source.doc):
+            return  # near-duplicate documents: the cluster already says it
         current = best.get(copy_i)
         # Each copy keeps its best source: the most similar, then the earliest.
         if current is None or (sim, -rank[source.doc], -source.start) > (current[2], -rank[current[1].doc], -current[1].start):
             best[copy_i] = (copy, source, sim)
+
+    for first in originals:
+        for member in members_of[first]:
+            if member != first:
+                offer(member, all_passages[first], 1.0)
+
+    originals.sort()
+    shingle_sets = [shingle_hashes(word_hashes(all_passages[i].key.split(" ")), PASSAGE_SHINGLE) for i in originals]
+    sigs = signatures(shingle_sets, num_perm=PASSAGE_PERM, seed=config.neardup.seed)
+    bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
+    for a_i, b_i in candidate_pairs(band_keys(sigs, bands, rows)):
+        ia, ib = originals[int(a_i)], originals[int(b_i)]
+        a, b = all_passages[ia], all_passages[ib]
+        sim = text_similarity(a.key, b.key, cutoff=rc.threshold)
+        if sim < rc.threshold:
+            continue
+        copy, source = _copy_and_source(a, b, rank)
+        for member in members_of[ib if copy is b else ia]:
+            offer(member, source, sim)
 
     by_pair: dict[tuple[int, int], list[tuple[Passage, Passage, float]]] = {}
     for copy_i in sorted(best):

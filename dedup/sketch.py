@@ -132,4 +132,6 @@ def candidate_pairs(
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
     pairs.sort(axis=1)
-    return np.unique(pairs, axis=0)
+    # One int64 per pair makes the de-duplication a 1-D sort instead of a row-wise one.
+    codes = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+    return np.stack((codes // n, codes % n), axis=1)

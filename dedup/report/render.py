@@ -17,7 +17,7 @@ from ..model import Report, Span
 from ..text import line_spans
 from .data import report_to_dict
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "html")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _PREVIEW = 100
 
@@ -239,9 +239,13 @@ def render_markdown(report: Report, texts: Mapping[str, str]) -> str:
 
 
 def render(report: Report, texts: Mapping[str, str], fmt: str, *, color: bool = False) -> str:
-    """Render ``report`` as ``text``, ``markdown`` or ``json``."""
+    """Render ``report`` as ``text``, ``markdown``, ``json`` or ``html``."""
     if fmt == "json":
         return json.dumps(report_to_dict(report), ensure_ascii=False, indent=2) + "\n"
     if fmt == "markdown":
         return render_markdown(report, texts)
+    if fmt == "html":
+        from .html import render_html
+
+        return render_html(report, texts)
     return render_text(report, texts, color=color)

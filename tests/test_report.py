@@ -1,0 +1,114 @@
+"""Rendered reports: golden files for the seeds, escaping of hostile text, the HTML page in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup.cli import main
+
+from .conftest import SEEDS, read_jsonl
+
+GOLDEN = Path(__file__).with_name("golden")
+HOSTILE = [
+    {"id": "evil<1>", "text": "Intro </script><script>alert(1)</script> and </textarea> and {{ secret }}\n\x1b[31mRED\x1b[0m bell\x07"},
+    {"id": "evil-2", "text": "Intro </script><script>alert(1)</script> and </textarea> and {{ secret }}\n\x1b[31mRED\x1b[0m bell\x07"},
+]
+
+
+def _without_config_hash(text: str) -> str:
+    # The hash covers package versions; everything else in the report is compared byte for byte.
+    return re.sub(r"(config\s+`?)[0-9a-f]{16}", r"\1<hash>", text, flags=re.IGNORECASE)
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("text", "seeds.txt"), ("markdown", "seeds.md")])
+def test_golden_reports_of_the_seeds(runner: CliRunner, fmt: str, name: str) -> None:
+    out = _without_config_hash(runner.invoke(main, ["report", str(SEEDS), "--format", fmt]).stdout)
+    path = GOLDEN / name
+    if os.environ.get("DEDUP_UPDATE_GOLDEN"):
+        path.write_text(out, encoding="utf-8")
+    assert out == path.read_text(encoding="utf-8")
+
+
+def test_terminal_report_shows_control_characters_escaped(runner: CliRunner, write_jsonl) -> None:
+    path = write_jsonl(HOSTILE)
+    out = runner.invoke(main, ["report", str(path)]).stdout
+    assert "\x1b" not in out and "\x07" not in out
+    assert "evil<1>" in out
+
+
+def test_markdown_report_escapes_markup(runner: CliRunner, write_jsonl) -> None:
+    out = runner.invoke(main, ["report", str(write_jsonl(HOSTILE)), "--format", "markdown"]).stdout
+    assert "<1>" not in out and "evil&lt;1&gt;" in out
+
+
+def test_html_report_keeps_document_text_out_of_markup(runner: CliRunner, write_jsonl, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = runner.invoke(main, ["report", str(write_jsonl(HOSTILE)), "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count("<script") == 2  # the data block and the page's own script, nothing from the corpus
+    assert "</textarea>" not in page and "alert(1)" in page  # present, but only inside escaped JSON
+    data = re.search(r'<script type="application/json" id="dedup-data">(.*?)</script>', page, re.S)
+    assert data is not None
+    docs = json.loads(data.group(1))["docs"]
+    assert docs[0]["text"] == HOSTILE[0]["text"]
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def _open_in_chromium(page: Path, fragment: str, tmp_path: Path, *, screenshot: Path | None = None) -> tuple[str, str]:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium); .ci/run installs it")
+    args = [
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr", "--v=0", "--window-size=1400,1300", "--virtual-time-budget=5000",
+    ]
+    args.append(f"--screenshot={screenshot}" if screenshot else "--dump-dom")
+    done = subprocess.run([*args, page.as_uri() + fragment], capture_output=True, text=True, timeout=120)
+    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    return done.stdout, "\n".join(console)
+
+
+def test_html_report_of_the_seeds_in_chromium(runner: CliRunner, tmp_path: Path) -> None:
+    page = tmp_path / "seeds.html"
+    assert runner.invoke(main, ["report", str(SEEDS), "--format", "html", "-o", str(page)]).exit_code == 0
+    dom, console = _open_in_chromium(page, "#repeats", tmp_path)
+    assert console == "", console
+    sections = re.findall(r'<section class="item repeat">(.*?)</section>', dom, re.S)
+    assert len(sections) == 1
+    side = re.search(r'<div class="side"><div>(.*?)</div><div>(.*)</div></div>', sections[0], re.S)
+    assert side is not None, "the repeat is shown side by side"
+    left, right = side.groups()
+    assert "original: 003_f8199620882130e8.txt lines 7-25" in left
+    assert "repeat: 003_f8199620882130e8.txt lines 59-75" in right
+    assert "<del>administration</del>" in left and "<ins>governance</ins>" in right
+    shot = tmp_path / "shot.png"
+    _open_in_chromium(page, "#summary", tmp_path, screenshot=shot)
+    assert shot.stat().st_size > 10_000
+
+
+def test_hostile_html_report_in_chromium(runner: CliRunner, write_jsonl, tmp_path: Path) -> None:
+    page = tmp_path / "evil.html"
+    runner.invoke(main, ["report", str(write_jsonl(HOSTILE)), "--format", "html", "-o", str(page)])
+    dom, console = _open_in_chromium(page, "#doc/evil-2", tmp_path)
+    assert console == "", console
+    assert dom.count("<script") == 1  # the page's own; the data block removes itself once parsed
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # shown as text
+    assert "{{ secret }}" in dom
+
+
+def test_clean_output_is_valid_jsonl_for_hostile_text(runner: CliRunner, write_jsonl) -> None:
+    result = runner.invoke(main, ["clean", str(write_jsonl(HOSTILE)), "--annotate-only"])
+    assert [r["text"] for r in read_jsonl(result.stdout)] == [h["text"] for h in HOSTILE]
