@@ -142,7 +142,8 @@ def main() -> int:
         inp, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
         inp.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
         timings = {}
-        for label, only in (("duplicates only", ["--only", "duplicates"]), ("duplicates + repeats", ["--only", "duplicates", "--only", "repeats"])):
+        runs = (("duplicates only", ["--only", "duplicates"]), ("duplicates + repeats", ["--only", "duplicates", "--only", "repeats"]))
+        for label, only in runs:
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "dedup", "clean", str(inp), "--annotate-only", *only, *args.extra, "-o", str(out)],
                            check=True, stderr=subprocess.DEVNULL)

@@ -73,7 +73,9 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, *, l2: float = 1e-3, iters:
 
 
 def metrics(pred: np.ndarray, y: np.ndarray, lens: np.ndarray) -> tuple[float, float, float, float]:
-    tp = np.sum(pred & (y == 1)); fp = np.sum(pred & (y == 0)); fn = np.sum(~pred & (y == 1))
+    tp = np.sum(pred & (y == 1))
+    fp = np.sum(pred & (y == 0))
+    fn = np.sum(~pred & (y == 1))
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
@@ -103,7 +105,9 @@ def main() -> int:
             # Every file weighs the same; content lines weigh by length (lost characters are the cost).
             wt = np.where(y[m] == 0, 1.0 + np.log1p(lens[m]) / 2, 1.0)
             wt = wt / wt.sum()
-            xs.append(x[m]); ys.append(y[m]); ws.append(wt)
+            xs.append(x[m])
+            ys.append(y[m])
+            ws.append(wt)
         return fit(np.concatenate(xs), np.concatenate(ys), np.concatenate(ws) * 1000)
 
     def report(beta_for_half: dict[int, np.ndarray]) -> None:

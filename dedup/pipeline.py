@@ -13,7 +13,6 @@ from .errors import InputError
 from .model import Cluster, DocSummary, Document, Report, Skipped, Span
 from .text import line_spans
 
-
 Progress = Callable[[str], None]
 
 
