@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,19 @@ from .model import Document, Skipped, Source
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
 
 
 def _site_of(record: dict[str, Any], config: InputConfig) -> str | None:
@@ -70,6 +84,10 @@ def _parse_record(raw: bytes, name: str, lineno: int, config: InputConfig, defau
         raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=name, line=lineno) from None
     if not isinstance(record, dict):
         raise InputError(f"expected a JSON object, got {type(record).__name__}", path=name, line=lineno)
+    if b"\\ud" in raw.lower():
+        # JSON can escape lone UTF-16 surrogates, which are not Unicode text and cannot be written back.
+        if _has_surrogate(record):
+            raise InputError("unpaired UTF-16 surrogate escape (e.g. \\ud800): not valid Unicode text", path=name, line=lineno)
     text = record.get(config.text_field)
     if text is None:
         raise InputError(f"no {config.text_field!r} field (set --text-field)", path=name, line=lineno)

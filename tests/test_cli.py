@@ -73,6 +73,7 @@ def test_output_file_is_written(runner: CliRunner, tmp_path: Path) -> None:
         (b'[1, 2]\n', "in.jsonl:1: expected a JSON object"),
         (b'{"id": "x", "text": 5}\n', "in.jsonl:1: field 'text' is int"),
         (b"\n\n", "empty corpus"),
+        (b'{"id": "x", "text": "lone \\ud800 surrogate"}\n', "in.jsonl:1: unpaired UTF-16 surrogate"),
     ],
 )
 def test_bad_input_one_line_exit_2_no_output(runner: CliRunner, tmp_path: Path, content: bytes, reason: str) -> None:
@@ -115,6 +116,13 @@ def test_on_error_skip_counts_and_keeps_good_records(runner: CliRunner) -> None:
     assert [r["id"] for r in read_jsonl(result.stdout)] == ["a", "b"]
     assert "1 skipped" in result.stderr
     assert "bad_line.jsonl:2" in result.stderr
+
+
+def test_escaped_surrogate_pair_is_fine(runner: CliRunner, write_jsonl) -> None:
+    path = write_jsonl(['{"id": "x", "text": "smile \\ud83d\\ude00"}'])
+    result = runner.invoke(main, ["clean", str(path), "--annotate-only"])
+    assert result.exit_code == 0
+    assert read_jsonl(result.stdout)[0]["text"] == "smile \U0001F600"
 
 
 def test_stdin_jsonl(runner: CliRunner) -> None:
