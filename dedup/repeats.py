@@ -6,7 +6,8 @@ every candidate pair is verified with :func:`~dedup.verify.text_similarity`. Run
 consecutive repeated passages that copy the same source in the same order are merged into one
 repeated *section*, short headings between them included. The first occurrence is the original
 and is never flagged: within a document the later copy is; across documents the copy in the
-document the keep policy would drop.
+document the keep policy would drop. Documents that are dropped as near-duplicates are not
+searched at all: the document their cluster keeps holds the same text.
 """
 
 from __future__ import annotations
@@ -225,6 +226,9 @@ def find_repeats(
     rc = config.repeats
     index_of = {d.id: i for i, d in enumerate(docs)}
     cluster_of = {index_of[m]: c.id for c in clusters for m in c.members}
+    # Near-duplicates that cleaning drops are not searched: their kept twin carries the same text,
+    # as a source and as a copy.
+    dropped = {index_of[m] for c in clusters for m in c.members if m != c.keep}
     lengths = [len(d.text) for d in docs]
     # Rank of each document under the keep policy: lower rank is the original.
     rank = keep_rank(lengths, policy=config.neardup.keep)
@@ -232,6 +236,9 @@ def find_repeats(
     all_passages: list[Passage] = []
     doc_units: list[tuple[list[tuple[int, int]], list[int]]] = []  # units and their starts
     for i, doc in enumerate(docs):
+        if i in dropped:
+            doc_units.append(([], []))
+            continue
         skip = [(s.start, s.end) for s in flagged.get(doc.id, ())]
         found = units(doc.text, skip=skip)
         doc_units.append((found, [u[0] for u in found]))
