@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -112,3 +113,22 @@ def test_hostile_html_report_in_chromium(runner: CliRunner, write_jsonl, tmp_pat
 def test_clean_output_is_valid_jsonl_for_hostile_text(runner: CliRunner, write_jsonl) -> None:
     result = runner.invoke(main, ["clean", str(write_jsonl(HOSTILE)), "--annotate-only"])
     assert [r["text"] for r in read_jsonl(result.stdout)] == [h["text"] for h in HOSTILE]
+
+
+def test_rendering_splits_each_document_into_lines_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A document of 3,000 identical lines has 2,999 repeats; splitting it again for each one
+    # made rendering quadratic (minutes for 20,000 lines).
+    import dedup
+    from dedup.pipeline import scan_documents
+    render_mod = importlib.import_module("dedup.report.render")
+
+    text = "\n".join(["The same line of text, repeated over and over in this one document."] * 3000)
+    report, _ = scan_documents([text], dedup.Config())
+    calls = []
+    original = render_mod.line_spans
+    monkeypatch.setattr(render_mod, "line_spans", lambda t: calls.append(1) or original(t))
+    text_report = render_mod.render(report, {"0": text}, "text")
+    markdown_report = render_mod.render(report, {"0": text}, "markdown")
+    assert "0 line 3000 repeat line 1 (similarity 1.00" in text_report
+    assert "| 0 | line 3000 | 0 line 1 | 1.00 |" in markdown_report
+    assert len(calls) == 2  # once per rendering, not once per repeat

@@ -6,6 +6,7 @@ shown as visible escapes, so a hostile corpus cannot drive the terminal.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import json
 import re
@@ -36,20 +37,19 @@ def _preview(text: str, limit: int = _PREVIEW) -> str:
     return safe(one_line if len(one_line) <= limit else one_line[: limit - 1] + "…")
 
 
-def _line_of(text: str) -> Callable[[int], int]:
-    starts = [s for s, _ in line_spans(text)]
+class _Lines:
+    """1-based line numbers of offsets, with each document's line starts computed once per
+    rendering (a document with 20,000 repeated lines must not be split 20,000 times)."""
 
-    def line(offset: int) -> int:
-        lo, hi = 0, len(starts)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if starts[mid] <= offset:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self.texts = texts
+        self.starts: dict[str, list[int]] = {}
 
-    return line
+    def of(self, doc_id: str) -> Callable[[int], int]:
+        starts = self.starts.get(doc_id)
+        if starts is None:
+            starts = self.starts[doc_id] = [s for s, _ in line_spans(self.texts.get(doc_id, ""))]
+        return lambda offset: bisect.bisect_right(starts, offset)
 
 
 def word_diff(a: str, b: str, *, limit: int = 12) -> list[str]:
@@ -86,7 +86,7 @@ class _Out:
         self.lines.append(text)
 
 
-def _span_lines(text: str, span: Span, line_of: Callable[[int], int]) -> str:
+def _span_lines(span: Span, line_of: Callable[[int], int]) -> str:
     first, last = line_of(span.start), line_of(max(span.start, span.end - 1))
     return f"line {first}" if first == last else f"lines {first}-{last}"
 
@@ -116,7 +116,7 @@ class _RepeatView:
     source_text: str
 
 
-def _repeat_views(report: Report, texts: Mapping[str, str]) -> list[_RepeatView]:
+def _repeat_views(report: Report, texts: Mapping[str, str], lines: _Lines) -> list[_RepeatView]:
     """Repeated passages, longest first."""
     views = []
     for doc_id, sp in sorted(_spans_of(report, "repeat"), key=lambda x: (-(x[1].end - x[1].start), x[0], x[1].start)):
@@ -127,9 +127,9 @@ def _repeat_views(report: Report, texts: Mapping[str, str]) -> list[_RepeatView]
             _RepeatView(
                 doc_id=doc_id,
                 span=sp,
-                where=_span_lines(text, sp, _line_of(text)),
+                where=_span_lines(sp, lines.of(doc_id)),
                 source_id=src.id,
-                source_where=_span_lines(src_text, Span(src.start, src.end, "", "", 0.0), _line_of(src_text)),
+                source_where=_span_lines(Span(src.start, src.end, "", "", 0.0), lines.of(src.id)),
                 copy_text=text[sp.start : sp.end],
                 source_text=src_text[src.start : src.end],
             )
@@ -161,7 +161,8 @@ def render_text(report: Report, texts: Mapping[str, str], *, color: bool = False
                 mark = out.style("keep", fg="green") if m["id"] == c["keep"] else out.style("drop", fg="red")
                 out.add(f"    {mark}  {m['similarity']:.3f}  {m['chars']:>9,} chars  {safe(m['id'])}")
 
-    repeats = _repeat_views(report, texts)
+    line_index = _Lines(texts)
+    repeats = _repeat_views(report, texts, line_index)
     if repeats:
         out.add()
         out.add(out.style("Repeated passages", bold=True) + " (longest first)")
@@ -183,7 +184,7 @@ def render_text(report: Report, texts: Mapping[str, str], *, color: bool = False
             if doc_id != current:
                 out.add(f"  {safe(doc_id)}")
                 current = doc_id
-                line_of = _line_of(texts[doc_id])
+                line_of = line_index.of(doc_id)
             label = out.style(f"{sp.rule} {sp.category}", fg="yellow")
             out.add(f"    {line_of(sp.start):>5}  {label} {sp.score:.2f}  {_preview(texts[doc_id][sp.start:sp.end])}")
     if report.skipped:
@@ -218,7 +219,8 @@ def render_markdown(report: Report, texts: Mapping[str, str]) -> str:
             for m in members:
                 kept = "yes" if m["id"] == c["keep"] else ""
                 lines.append(f"| {c['id']} | {_md(m['id'])} | {m['similarity']:.3f} | {m['chars']:,} | {kept} |")
-    repeats = _repeat_views(report, texts)
+    line_index = _Lines(texts)
+    repeats = _repeat_views(report, texts, line_index)
     if repeats:
         lines += ["", "## Repeated passages", "", "| document | lines | repeats | similarity | changes |", "|---|---|---|---:|---|"]
         for r in repeats:
@@ -230,7 +232,7 @@ def render_markdown(report: Report, texts: Mapping[str, str]) -> str:
     if boiler:
         lines += ["", "## Boilerplate", "", "| document | line | rule | category | score | text |", "|---|---:|---|---|---:|---|"]
         for doc_id, sp in boiler:
-            line = _line_of(texts[doc_id])(sp.start)
+            line = line_index.of(doc_id)(sp.start)
             lines.append(
                 f"| {_md(doc_id)} | {line} | {sp.rule} | {sp.category} | {sp.score:.2f} "
                 f"| {_md(_preview(texts[doc_id][sp.start:sp.end], 80))} |"
