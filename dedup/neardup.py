@@ -11,7 +11,7 @@ from .cluster import choose_keep, components
 from .config import NearDupConfig
 from .model import Cluster
 from .sketch import band_keys, candidate_pairs, lsh_params, signatures
-from .text import shingle_hashes, word_hashes, words
+from .text import key_of, shingle_hashes, word_hashes, words
 from .verify import text_similarity, verify_pairs
 
 
@@ -30,7 +30,7 @@ def find_clusters(ids: Sequence[str], texts: Sequence[str], config: NearDupConfi
     """
     n = len(texts)
     token_lists = [words(t) for t in texts]
-    keys = [" ".join(toks) for toks in token_lists]
+    keys = [key_of(toks) for toks in token_lists]
 
     first_of: dict[bytes, int] = {}
     exact_edges: list[tuple[int, int]] = []

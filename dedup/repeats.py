@@ -24,7 +24,7 @@ from .cluster import keep_rank
 from .config import Config
 from .model import Cluster, Document, Span, SpanRef
 from .sketch import band_keys, candidate_pairs, lsh_params, signatures
-from .text import line_spans, norm_key, shingle_hashes, word_hashes, words
+from .text import key_of, line_spans, norm_key, shingle_hashes, word_hashes, words
 from .verify import text_similarity
 
 PASSAGE_SHINGLE = 2
@@ -35,7 +35,8 @@ MAX_GAP_CHARS = 400  # headings and short lines between two copied passages stay
 EXTEND_SCORE = 0.75  # alignment score at which a neighbouring unit joins a verified section
 EXTEND_MIN_WORDS = 5
 EXTEND_MAX_CHARS = 2000  # alignment is quadratic: a longer step (an unpunctuated page blob) ends the growth
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"”’)\]]*\s+(?=\S)")
+# A sentence ends at . ! ? … followed by space, or at a CJK full stop, which takes no space.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=\S)|(?<=[。！？])[」』”’）]*\s*(?=\S)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +84,9 @@ def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[
     """The units of a document long enough (``min_words``) to count as repeats on their own."""
     out = []
     for ps, pe in units(text, skip=skip):
-        key = norm_key(text[ps:pe])
-        if key.count(" ") + 1 >= min_words:
-            out.append(Passage(doc_index, ps, pe, key))
+        tokens = words(text[ps:pe])
+        if len(tokens) >= min_words:
+            out.append(Passage(doc_index, ps, pe, key_of(tokens)))
     return out
 
 
@@ -276,7 +277,10 @@ def find_repeats(
                 offer(member, all_passages[first], 1.0)
 
     originals.sort()
-    shingle_sets = [shingle_hashes(word_hashes(all_passages[i].key.split(" ")), PASSAGE_SHINGLE) for i in originals]
+    shingle_sets = [
+        shingle_hashes(word_hashes(words(docs[all_passages[i].doc].text[all_passages[i].start : all_passages[i].end])), PASSAGE_SHINGLE)
+        for i in originals
+    ]
     sigs = signatures(shingle_sets, num_perm=PASSAGE_PERM, seed=config.neardup.seed)
     bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
     for a_i, b_i in candidate_pairs(band_keys(sigs, bands, rows)):
