@@ -21,8 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import dedup  # noqa: E402
 from html_report import corpus  # noqa: E402
+
+import dedup  # noqa: E402
 
 RUNS = (("duplicates",), ("duplicates", "repeats"), ("duplicates", "boilerplate"), ("duplicates", "repeats", "boilerplate"))
 

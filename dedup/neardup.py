@@ -11,7 +11,7 @@ from .cluster import choose_keep, components
 from .config import NearDupConfig
 from .model import Cluster
 from .sketch import band_keys, candidate_pairs, lsh_params, signatures
-from .text import key_of, shingle_hashes, word_hashes, words
+from .text import key_of, shingle_hashes, shingle_size_for, word_hashes, words
 from .verify import text_similarity, verify_pairs
 
 
@@ -43,7 +43,9 @@ def find_clusters(ids: Sequence[str], texts: Sequence[str], config: NearDupConfi
         else:
             exact_edges.append((j, i))
 
-    shingle_sets = [shingle_hashes(word_hashes(token_lists[i]), config.shingle_size) for i in reps]
+    shingle_sets = [
+        shingle_hashes(word_hashes(token_lists[i]), shingle_size_for(token_lists[i], config.shingle_size)) for i in reps
+    ]
     del token_lists
     sigs = signatures(shingle_sets, num_perm=config.num_perm, seed=config.seed)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)

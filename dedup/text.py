@@ -98,6 +98,23 @@ def shingle_hashes(hashes: npt.NDArray[np.uint64], k: int) -> npt.NDArray[np.uin
     return np.unique(folded)
 
 
+_UNSPACED = re.compile(rf"[{_NOSPACE}]")
+UNSPACED_SHINGLE_REDUCTION = 2
+
+
+def shingle_size_for(tokens: list[str], k: int) -> int:
+    """Shingle size for a document: ``k`` words, or ``k - 2`` characters when most of its tokens
+    are characters of a script written without spaces. One edited character changes every
+    shingle that covers it, and a character carries less than a word: 5-character shingles of a
+    Chinese text with 10% of its characters edited keep a Jaccard near 0.3, 3-character ones
+    near 0.5."""
+    if not tokens:
+        return k
+    sample = tokens[:2000]
+    unspaced = sum(1 for t in sample if len(t) == 1 and _UNSPACED.match(t))
+    return max(2, k - UNSPACED_SHINGLE_REDUCTION) if unspaced * 2 > len(sample) else k
+
+
 def shingles(text: str, k: int) -> npt.NDArray[np.uint32]:
     """Unique hashed ``k``-word shingles of ``text``."""
     return shingle_hashes(word_hashes(words(text)), k)
