@@ -46,7 +46,7 @@ def featurise(records: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
             pos += len(line) + 1
         label_at = dict(zip(starts, rec["labels"], strict=False))
         half = int(hashlib.md5((rec.get("domain") or rec["id"]).encode()).hexdigest(), 16) % 2
-        for info in document_lines(doc, cat, dc, sc):
+        for info in document_lines(doc, cat, dc, sc, always_features=True):
             label = label_at.get(info.start, -1)
             if label < 0:
                 continue

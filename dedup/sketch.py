@@ -52,21 +52,34 @@ def signatures(
     doc = 0
     n_docs = len(shingle_sets)
     while doc < n_docs:
+        if lengths[doc] > _ROWS_PER_CHUNK:
+            # One large document: fold its shingles in chunk by chunk, so that memory stays at
+            # one chunk times num_perm whatever the document's size.
+            hv_all = shingle_sets[doc]
+            for start in range(0, len(hv_all), _ROWS_PER_CHUNK):
+                out[doc] = np.minimum(out[doc], _permuted(hv_all[start : start + _ROWS_PER_CHUNK], a, b).min(axis=0))
+            doc += 1
+            continue
         # Take documents until the chunk holds about _ROWS_PER_CHUNK shingles.
         stop = doc
         rows = 0
-        while stop < n_docs and (rows == 0 or rows + lengths[stop] <= _ROWS_PER_CHUNK):
+        while stop < n_docs and lengths[stop] <= _ROWS_PER_CHUNK and rows + lengths[stop] <= _ROWS_PER_CHUNK:
             rows += int(lengths[stop])
             stop += 1
         chunk_ids = [i for i in range(doc, stop) if lengths[i]]
         if chunk_ids:
-            hv = fmix32(np.concatenate([shingle_sets[i] for i in chunk_ids]).astype(np.uint32))
-            with np.errstate(over="ignore"):
-                phv = hv[:, None] * a[None, :] + b[None, :]
+            phv = _permuted(np.concatenate([shingle_sets[i] for i in chunk_ids]), a, b)
             starts = np.concatenate(([0], np.cumsum(lengths[chunk_ids])[:-1]))
             out[chunk_ids] = np.minimum.reduceat(phv, starts, axis=0)
         doc = stop
     return out
+
+
+def _permuted(hashes: npt.NDArray[np.uint32], a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+    """``a * fmix32(h) + b`` for every hash and permutation: a (len(hashes), num_perm) matrix."""
+    hv = fmix32(hashes.astype(np.uint32))
+    with np.errstate(over="ignore"):
+        return hv[:, None] * a[None, :] + b[None, :]
 
 
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:

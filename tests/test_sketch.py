@@ -42,3 +42,16 @@ def test_large_bucket_is_chained_not_quadratic() -> None:
     sig = signatures([shingles("same text in every document here", 2)] * 200, num_perm=32, seed=1)
     pairs = candidate_pairs(band_keys(sig, 8, 4), max_bucket=64)
     assert len(pairs) == 199
+
+
+def test_signatures_across_chunk_boundaries_equal_datasketch(monkeypatch) -> None:
+    import dedup.sketch as sketch
+
+    monkeypatch.setattr(sketch, "_ROWS_PER_CHUNK", 64)  # documents larger than a chunk, and chunks of several
+    rng = np.random.default_rng(0)
+    sets = [np.unique(rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32)) for n in (0, 300, 5, 60, 3, 64, 65)]
+    sigs = sketch.signatures(sets, num_perm=16, seed=3)
+    for shingle_set, row in zip(sets, sigs, strict=True):
+        m = MinHash(num_perm=16, seed=3, scheme="affine32", hashfunc=lambda x: x)
+        m.update_batch([int(x) for x in shingle_set])
+        assert np.array_equal(m.hashvalues, row)

@@ -42,7 +42,7 @@ def weights() -> npt.NDArray[np.float64]:
 
 def probabilities(rows: Sequence[tuple[float, ...]]) -> list[float]:
     """Probability that each line is boilerplate (0.0 throughout for a document that is not page-like)."""
-    if not rows or not rows[0][_PAGE]:
+    if not rows or not rows[0] or not rows[0][_PAGE]:
         return [0.0] * len(rows)
     z = expand(np.asarray(rows, dtype=np.float64)) @ weights()
     return [1.0 / (1.0 + math.exp(-v)) for v in np.clip(z, -40, 40)]

@@ -94,8 +94,12 @@ def _is_prose(n_words: int, ends_punct: bool) -> bool:
     return n_words >= 15 and ends_punct
 
 
-def document_lines(doc: Document, catalogue: Catalogue, doc_counts: Counter[str], site_counts: Counter[object]) -> list[LineInfo]:
-    """Feature vectors of every non-empty line of ``doc``, in order (see :data:`FEATURES`)."""
+def document_lines(
+    doc: Document, catalogue: Catalogue, doc_counts: Counter[str], site_counts: Counter[object], *, always_features: bool = False
+) -> list[LineInfo]:
+    """Every non-empty line of ``doc`` in order, with its rule hit, corpus counts and, when the
+    page model will read them (page-like documents, or ``always_features``), its feature
+    vector (see :data:`FEATURES`); otherwise ``features`` is empty."""
     raw = [(s, e, doc.text[s:e]) for s, e in line_spans(doc.text)]
     lines = [(s, e, t) for s, e, t in raw if t.strip()]
     n = len(lines)
@@ -123,12 +127,15 @@ def document_lines(doc: Document, catalogue: Catalogue, doc_counts: Counter[str]
         w = words[i]
         k = n_words[i]
         t = stripped[i]
-        window = [j for j in range(max(0, i - 3), min(n, i + 4)) if j != i]
-        ctx_short = sum(short[j] for j in window) / len(window) if window else 0.0
-        ctx_rule = 1.0 if any(hits[j] is not None for j in range(max(0, i - 3), i)) else 0.0
         rule, score = hits[i] if hits[i] is not None else (None, 0.0)
         cdocs = doc_counts.get(keys[i], 1) - 1
         csites = max(site_counts.get(keys[i], 1) - 1, 0)
+        if not (page_like or always_features):
+            out.append(LineInfo(s, e, rule, score, (), cdocs, csites, keys[i]))
+            continue
+        window = [j for j in range(max(0, i - 3), min(n, i + 4)) if j != i]
+        ctx_short = sum(short[j] for j in window) / len(window) if window else 0.0
+        ctx_rule = 1.0 if any(hits[j] is not None for j in range(max(0, i - 3), i)) else 0.0
         feats = (
             1.0,
             score,
