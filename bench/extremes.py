@@ -33,13 +33,36 @@ def source_text(data: Path) -> str:
 def run(inp: Path, out: Path, extra: list[str]) -> tuple[float, float]:
     """Seconds and peak resident memory (MB) of one `dedup clean` process."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "dedup", "clean", str(inp), "-o", str(out), *extra], stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    # posix_spawn, not fork: a forked child's peak memory would start at this script's own.
+    argv = [sys.executable, "-m", "dedup", "clean", str(inp), "-o", str(out), *extra]
+    pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=[(os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+    _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"dedup clean failed with exit code {proc.returncode}")
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"dedup clean failed with exit code {os.waitstatus_to_exitcode(status)}")
     return elapsed, usage.ru_maxrss / 1024  # kB -> MB
+
+
+def write_inputs(data: Path, big: Path, tiny: Path, big_bytes: int, n_tiny: int) -> None:
+    """Both input files. Written by a process of its own: a child's peak memory counts its
+    parent's resident memory at the time it was started, so the measuring parent stays small."""
+    text = source_text(data)
+    body = (text * (big_bytes // len(text.encode()) + 1))[:big_bytes]
+    big.write_text(json.dumps({"id": "big", "text": body}, ensure_ascii=False) + "\n", encoding="utf-8")
+    del body
+    rng = random.Random(1)
+    with tiny.open("w", encoding="utf-8") as f:
+        previous: list[str] = []
+        for i in range(n_tiny):
+            if previous and rng.random() < 0.1:
+                piece = rng.choice(previous)
+            else:
+                start = rng.randrange(len(text) - 100)
+                piece = text[start : start + rng.randint(20, 99)]
+                previous.append(piece)
+                if len(previous) > 1000:
+                    previous.pop(0)
+            f.write(json.dumps({"id": i, "text": piece}, ensure_ascii=False) + "\n")
 
 
 def main() -> int:
@@ -48,40 +71,28 @@ def main() -> int:
     ap.add_argument("--big-mb", type=float, default=100)
     ap.add_argument("--tiny", type=int, default=1_000_000)
     ap.add_argument("--only", action="append", default=[], help="stages to run (repeatable); default: each alone, then all")
+    ap.add_argument("--write-inputs", nargs=2, metavar=("BIG", "TINY"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    text = source_text(Path(args.data))
-    rng = random.Random(1)
+    if args.write_inputs:
+        write_inputs(Path(args.data), Path(args.write_inputs[0]), Path(args.write_inputs[1]), int(args.big_mb * 1e6), args.tiny)
+        return 0
     runs = [["--only", s] for s in args.only] if args.only else [["--only", "duplicates"], []]
+    target = int(args.big_mb * 1e6)
     with tempfile.TemporaryDirectory() as tmp:
-        big = Path(tmp) / "big.jsonl"
-        target = int(args.big_mb * 1e6)
-        body = (text * (target // len(text.encode()) + 1))[:target]
-        big.write_text(json.dumps({"id": "big", "text": body}, ensure_ascii=False) + "\n", encoding="utf-8")
+        big, tiny = Path(tmp) / "big.jsonl", Path(tmp) / "tiny.jsonl"
+        subprocess.run([sys.executable, __file__, "--data", args.data, "--big-mb", str(args.big_mb), "--tiny", str(args.tiny),
+                        "--write-inputs", str(big), str(tiny)], check=True)
         size = big.stat().st_size / 1e6
         for extra in runs:
             secs, peak = run(big, Path(tmp) / "out.jsonl", ["--max-doc-bytes", str(2 * target), *extra])
             label = " ".join(extra) or "all stages"
-            print(f"one {size:.0f} MB document, {label:<18}: {secs:7.1f}s {size / secs:6.2f} MB/s, "
-                  f"peak RSS {peak:,.0f} MB")
-        tiny = Path(tmp) / "tiny.jsonl"
-        with tiny.open("w", encoding="utf-8") as f:
-            previous: list[str] = []
-            for i in range(args.tiny):
-                if previous and rng.random() < 0.1:
-                    piece = rng.choice(previous)
-                else:
-                    start = rng.randrange(len(text) - 100)
-                    piece = text[start : start + rng.randint(20, 99)]
-                    previous.append(piece)
-                    if len(previous) > 1000:
-                        previous.pop(0)
-                f.write(json.dumps({"id": i, "text": piece}, ensure_ascii=False) + "\n")
+            print(f"one {size:.0f} MB document, {label:<18}: {secs:7.1f}s {size / secs:6.2f} MB/s, peak RSS {peak:,.0f} MB", flush=True)
         size = tiny.stat().st_size / 1e6
         for extra in runs:
             secs, peak = run(tiny, Path(tmp) / "out.jsonl", extra)
             label = " ".join(extra) or "all stages"
             print(f"{args.tiny:,} tiny documents ({size:.0f} MB), {label:<18}: {secs:7.1f}s {args.tiny / secs:,.0f} docs/s, "
-                  f"peak RSS {peak:,.0f} MB")
+                  f"peak RSS {peak:,.0f} MB", flush=True)
     return 0
 
 
