@@ -38,11 +38,15 @@ def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
     uf = UnionFind(n)
     for a, b in edges:
         uf.union(a, b)
-    groups: dict[int, list[int]] = {}
-    for node in range(n):
-        root = uf.find(node)
-        groups.setdefault(root, []).append(node)
-    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+    return groups(uf)
+
+
+def groups(uf: UnionFind) -> list[list[int]]:
+    """The sets of ``uf`` with two or more members, each sorted, ordered by first member."""
+    found: dict[int, list[int]] = {}
+    for node in range(len(uf.parent)):
+        found.setdefault(uf.find(node), []).append(node)
+    return sorted((g for g in found.values() if len(g) > 1), key=lambda g: g[0])
 
 
 def _priority(policy: str, lengths: Sequence[int]) -> Callable[[int], tuple[int, int]]:

@@ -5,8 +5,6 @@ All scores are floats in [0, 1]; rapidfuzz's 0-100 scales never leave this modul
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz.distance import Indel
@@ -39,15 +37,3 @@ def containment(part: npt.NDArray[np.uint32], whole: npt.NDArray[np.uint32]) -> 
     if len(part) == 0:
         return 0.0
     return len(np.intersect1d(part, whole, assume_unique=True)) / len(part)
-
-
-def verify_pairs(
-    pairs: Iterable[tuple[int, int]], keys: Sequence[str], *, threshold: float
-) -> list[tuple[int, int, float]]:
-    """The pairs whose :func:`text_similarity` reaches ``threshold``, with their similarity."""
-    out = []
-    for i, j in pairs:
-        sim = text_similarity(keys[i], keys[j], cutoff=threshold)
-        if sim >= threshold:
-            out.append((i, j, sim))
-    return out
