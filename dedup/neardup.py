@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 
 from .cluster import UnionFind, choose_keep, groups
 from .config import NearDupConfig
 from .model import Cluster
 from .sketch import band_keys, candidate_pairs, lsh_params, signatures
-from .text import key_of, shingle_hashes, shingle_size_for, word_hashes, words
+from .text import norm_key, shingle_hashes, shingle_size_for, text_chunks, word_hashes, words
 from .verify import text_similarity
 
 # Verified near-duplicates on Webis have a 5-gram Jaccard of 0.37 and more; with 128 permutations
@@ -19,10 +21,35 @@ from .verify import text_similarity
 MIN_ESTIMATED_JACCARD = 0.2
 
 
-def _exact_key(tokens: list[str], text: str) -> bytes:
-    # Documents without any word (empty, punctuation only) are exact copies only byte for byte.
-    payload = "\x1f".join(tokens) if tokens else "\x00" + text.strip()
-    return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+BATCH = 4096  # documents fingerprinted and sketched at a time
+
+
+def fingerprint(text: str, shingle_size: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
+    """A document's exact-copy key and its shingle hashes, reading the text in chunks.
+
+    The key hashes the normalised words, so copies that differ only in case, spacing or
+    punctuation are exact copies; a document without any word (empty, punctuation only) is an
+    exact copy of another only byte for byte. No list of all the words of a document is ever
+    held: a 100 MB document costs its hash arrays, not millions of Python strings.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    parts: list[npt.NDArray[np.uint64]] = []
+    size = shingle_size
+    for chunk in text_chunks(text):
+        tokens = words(chunk)
+        if not tokens:
+            continue
+        if parts:
+            digest.update(b"\x1f")
+        else:
+            size = shingle_size_for(tokens, shingle_size)
+        digest.update("\x1f".join(tokens).encode("utf-8", "surrogatepass"))
+        parts.append(word_hashes(tokens))
+    if not parts:
+        empty = hashlib.blake2b(("\x00" + text.strip()).encode("utf-8", "surrogatepass"), digest_size=16)
+        return empty.digest(), np.empty(0, dtype=np.uint32)
+    hashes = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return digest.digest(), shingle_hashes(hashes, size)
 
 
 def find_clusters(ids: Sequence[str], texts: Sequence[str], config: NearDupConfig) -> tuple[Cluster, ...]:
@@ -30,36 +57,41 @@ def find_clusters(ids: Sequence[str], texts: Sequence[str], config: NearDupConfi
 
     Exact copies (same normalised words) are grouped by hash first; one representative per
     group is sketched and banded; every LSH candidate is verified with
-    :func:`~dedup.verify.text_similarity` before it joins a cluster.
+    :func:`~dedup.verify.text_similarity` before it joins a cluster. Documents are fingerprinted
+    and sketched in batches, so what stays in memory per document is its signature row.
     """
     n = len(texts)
-    token_lists = [words(t) for t in texts]
-    keys = [key_of(toks) for toks in token_lists]
-
     first_of: dict[bytes, int] = {}
     exact_edges: list[tuple[int, int]] = []
     reps: list[int] = []
-    for i, (toks, text) in enumerate(zip(token_lists, texts, strict=False)):
-        h = _exact_key(toks, text)
-        j = first_of.setdefault(h, i)
-        if j == i:
-            reps.append(i)
-        else:
-            exact_edges.append((j, i))
-
-    shingle_sets = [
-        shingle_hashes(word_hashes(token_lists[i]), shingle_size_for(token_lists[i], config.shingle_size)) for i in reps
-    ]
-    del token_lists
-    sigs = signatures(shingle_sets, num_perm=config.num_perm, seed=config.seed)
+    sig_rows: list[npt.NDArray[np.uint32]] = []
+    valid_rows: list[bool] = []
+    for batch_start in range(0, n, BATCH):
+        batch_sets = []
+        for i in range(batch_start, min(n, batch_start + BATCH)):
+            exact, shingle_set = fingerprint(texts[i], config.shingle_size)
+            j = first_of.setdefault(exact, i)
+            if j == i:
+                reps.append(i)
+                batch_sets.append(shingle_set)
+                valid_rows.append(len(shingle_set) > 0)
+            else:
+                exact_edges.append((j, i))
+        if batch_sets:
+            sig_rows.append(signatures(batch_sets, num_perm=config.num_perm, seed=config.seed))
+    del first_of
+    sigs = np.concatenate(sig_rows) if sig_rows else np.empty((0, config.num_perm), dtype=np.uint32)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
-    valid = np.fromiter((len(s) > 0 for s in shingle_sets), dtype=bool, count=len(reps))
+    valid = np.asarray(valid_rows, dtype=bool)
     local_pairs = candidate_pairs(band_keys(sigs, bands, rows), valid=valid)
     # Banding lets through pairs whose signatures agree on one band only; the signatures'
     # own Jaccard estimate drops those far below any near-duplicate before the costlier alignment.
     agree = (sigs[local_pairs[:, 0]] == sigs[local_pairs[:, 1]]).mean(axis=1) if len(local_pairs) else np.empty(0)
     keep_pairs = agree >= MIN_ESTIMATED_JACCARD
     local_pairs, agree = local_pairs[keep_pairs], agree[keep_pairs]
+
+    # Normalised texts for alignment, made when a pair needs them and only a few kept at a time.
+    key = lru_cache(maxsize=512)(lambda i: norm_key(texts[i]))
 
     uf = UnionFind(n)
     for a, b in exact_edges:
@@ -70,14 +102,14 @@ def find_clusters(ids: Sequence[str], texts: Sequence[str], config: NearDupConfi
     rep_arr = np.asarray(reps, dtype=np.int64)
     for index in np.argsort(-agree, kind="stable"):
         a, b = int(rep_arr[local_pairs[index, 0]]), int(rep_arr[local_pairs[index, 1]])
-        if uf.find(a) != uf.find(b) and text_similarity(keys[a], keys[b], cutoff=config.threshold) >= config.threshold:
+        if uf.find(a) != uf.find(b) and text_similarity(key(a), key(b), cutoff=config.threshold) >= config.threshold:
             uf.union(a, b)
 
     lengths = [len(t) for t in texts]
     clusters = []
     for number, members in enumerate(groups(uf), start=1):
         keep = choose_keep(members, lengths, policy=config.keep)
-        similarity = {ids[m]: round(text_similarity(keys[keep], keys[m]), 4) for m in members}
+        similarity = {ids[m]: round(text_similarity(key(keep), key(m)), 4) for m in members}
         clusters.append(
             Cluster(
                 id=f"c{number}",

@@ -46,6 +46,27 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in WORD_RE.finditer(text)]
 
 
+CHUNK_CHARS = 1 << 20
+
+
+def text_chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[str]:
+    """``text`` in pieces of about ``size`` characters, cut only at whitespace, so that the
+    words of the pieces are the words of the whole (a text with no whitespace for ``size``
+    characters is cut there anyway).
+
+    >>> list(text_chunks("one two three", 5))
+    ['one ', 'two ', 'three']
+    """
+    pos, n = 0, len(text)
+    while pos < n:
+        end = min(n, pos + size)
+        if end < n:
+            cut = max(text.rfind(" ", pos, end), text.rfind("\n", pos, end))
+            end = cut + 1 if cut > pos else end
+        yield text[pos:end]
+        pos = end
+
+
 def line_spans(text: str) -> list[tuple[int, int]]:
     """``[start, end)`` of every line, without its line break (``\\n``, ``\\r\\n`` or ``\\r``).
 

@@ -48,3 +48,16 @@ def test_chinese_copies_with_edited_characters_cluster_and_strangers_do_not() ->
     edited = ZH_A.replace("二十公里", "二十五公里").replace("周二", "周三").replace("顾客", "客人").replace("附近", "周边")
     report = dedup.scan([ZH_A, ZH_B, edited])
     assert [c.members for c in report.clusters] == [("0", "2")]
+
+
+def test_fingerprint_does_not_depend_on_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.neardup as neardup
+    from dedup.text import text_chunks
+
+    text = "Alpha beta, gamma!\nDelta  epsilon zeta eta theta.\r\nIota kappa lambda mu nu xi omicron pi " * 40
+    whole = neardup.fingerprint(text, 5)
+    monkeypatch.setattr(neardup, "text_chunks", lambda t: text_chunks(t, 37))
+    pieces = neardup.fingerprint(text, 5)
+    assert whole[0] == pieces[0]
+    assert (whole[1] == pieces[1]).all()
+    assert "".join(text_chunks(text, 37)) == text
