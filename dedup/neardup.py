@@ -13,7 +13,7 @@ from .cluster import UnionFind, choose_keep, groups
 from .config import NearDupConfig
 from .model import Cluster
 from .sketch import band_keys, candidate_pairs, lsh_params, signatures
-from .text import norm_key, shingle_hashes, shingle_size_for, text_chunks, word_hashes, words
+from .text import count_unspaced, norm_key, shingle_hashes, shingle_size, text_chunks, word_hashes, words
 from .verify import text_similarity
 
 # Verified near-duplicates on Webis have a 5-gram Jaccard of 0.37 and more; with 128 permutations
@@ -24,7 +24,7 @@ MIN_ESTIMATED_JACCARD = 0.2
 BATCH = 4096  # documents fingerprinted and sketched at a time
 
 
-def fingerprint(text: str, shingle_size: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
+def fingerprint(text: str, k: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
     """A document's exact-copy key and its shingle hashes, reading the text in chunks.
 
     The key hashes the normalised words, so copies that differ only in case, spacing or
@@ -34,22 +34,22 @@ def fingerprint(text: str, shingle_size: int) -> tuple[bytes, npt.NDArray[np.uin
     """
     digest = hashlib.blake2b(digest_size=16)
     parts: list[npt.NDArray[np.uint64]] = []
-    size = shingle_size
+    n_tokens = n_unspaced = 0
     for chunk in text_chunks(text):
         tokens = words(chunk)
         if not tokens:
             continue
         if parts:
             digest.update(b"\x1f")
-        else:
-            size = shingle_size_for(tokens, shingle_size)
         digest.update("\x1f".join(tokens).encode("utf-8", "surrogatepass"))
         parts.append(word_hashes(tokens))
+        n_tokens += len(tokens)
+        n_unspaced += count_unspaced(tokens)
     if not parts:
         empty = hashlib.blake2b(("\x00" + text.strip()).encode("utf-8", "surrogatepass"), digest_size=16)
         return empty.digest(), np.empty(0, dtype=np.uint32)
     hashes = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return digest.digest(), shingle_hashes(hashes, size)
+    return digest.digest(), shingle_hashes(hashes, shingle_size(n_tokens, n_unspaced, k))
 
 
 def find_clusters(ids: Sequence[str], texts: Sequence[str], config: NearDupConfig) -> tuple[Cluster, ...]:
