@@ -193,7 +193,10 @@ def report(paths: tuple[str, ...], fmt: str, output: str | None, fail_on: tuple[
 
 @main.command()
 @common_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Output JSONL file [stdout].")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+    help="Output file: JSONL, or Parquet when it ends in .parquet [stdout, JSONL].",
+)
 @click.option("--annotate-only", is_flag=True, help="Keep every record and its text unchanged; only add annotations.")
 @click.option("--keep-boilerplate", is_flag=True, help="Do not cut boilerplate lines from the text.")
 @click.option("--keep-repeats", is_flag=True, help="Do not cut repeated passages from the text.")
@@ -208,9 +211,16 @@ def clean(
         options, **{"boilerplate.keep_boilerplate": keep_boilerplate, "repeats.keep_repeats": keep_repeats}
     )
     result, docs = _scan(paths, config)
-    with atomic_output(output) as out:
-        for record in records(result, docs, config, annotate_only=annotate_only):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out_records = records(result, docs, config, annotate_only=annotate_only)
+    if output and output.lower().endswith(".parquet"):
+        from .parquet import input_schema, write_parquet
+
+        with atomic_output(output, binary=True) as out:
+            write_parquet(out_records, out, input_schema=input_schema(paths))
+    else:
+        with atomic_output(output) as out:
+            for record in out_records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
     s = result.stats
     click.echo(
         f"dedup: {s['documents']:,} documents, {s['clusters']:,} clusters, {s['duplicates']:,} duplicates"

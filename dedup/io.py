@@ -23,6 +23,7 @@ from .model import Document, Skipped, Source
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+PARQUET_SUFFIXES = (".parquet",)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -88,6 +89,11 @@ def _parse_record(raw: bytes, name: str, lineno: int, config: InputConfig, defau
         # JSON can escape lone UTF-16 surrogates, which are not Unicode text and cannot be written back.
         if _has_surrogate(record):
             raise InputError("unpaired UTF-16 surrogate escape (e.g. \\ud800): not valid Unicode text", path=name, line=lineno)
+    return record_to_document(record, name, lineno, config, default_id)
+
+
+def record_to_document(record: dict[str, Any], name: str, lineno: int, config: InputConfig, default_id: str) -> Document:
+    """A parsed record (a JSONL line, a Parquet row) as a Document, with the same checks for both."""
     text = record.get(config.text_field)
     if text is None:
         raise InputError(f"no {config.text_field!r} field (set --text-field)", path=name, line=lineno)
@@ -137,6 +143,10 @@ def _one_file(path: Path, doc_id: str, config: InputConfig) -> Iterator[Document
     suffix = path.suffix.lower()
     if suffix in JSONL_SUFFIXES:
         yield from _read_jsonl_path(path, config, doc_id)
+    elif suffix in PARQUET_SUFFIXES:
+        from .parquet import read_parquet
+
+        yield from read_parquet(path, config, id_prefix=doc_id)
     elif suffix in TEXT_SUFFIXES:
         try:
             yield read_text_file(path, doc_id, config)
@@ -146,7 +156,7 @@ def _one_file(path: Path, doc_id: str, config: InputConfig) -> Iterator[Document
             yield Skipped(where=str(path), reason=exc.reason)
     else:
         raise InputError(
-            f"unsupported file type {suffix or '(none)'!r}: expected .txt, .md or .jsonl", path=str(path)
+            f"unsupported file type {suffix or '(none)'!r}: expected .txt, .md, .jsonl or .parquet", path=str(path)
         )
 
 
@@ -160,7 +170,7 @@ def read_paths(paths: Iterable[str], config: InputConfig, *, stdin: IO[bytes] | 
         if path.is_dir():
             files = sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES + JSONL_SUFFIXES
+                if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES
             )
             for file in files:
                 yield from _one_file(file, file.relative_to(path).as_posix(), config)
@@ -192,14 +202,15 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_output(path: str | None) -> Iterator[IO[str]]:
+def atomic_output(path: str | None, *, binary: bool = False) -> Iterator[IO[Any]]:
     """A text stream that becomes ``path`` only when the block succeeds (stdout when ``None``/``-``).
 
     On any error the temporary file is removed, so no partial output is ever left behind.
     """
     if path is None or path == "-":
-        yield sys.stdout
-        sys.stdout.flush()
+        stream: IO[Any] = sys.stdout.buffer if binary else sys.stdout
+        yield stream
+        stream.flush()
         return
     target = Path(path)
     try:
@@ -207,7 +218,7 @@ def atomic_output(path: str | None) -> Iterator[IO[str]]:
     except OSError as exc:
         raise InputError(f"cannot write output: {exc.strerror}", path=str(target)) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")) as out:
             yield out
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, target)
