@@ -34,7 +34,7 @@ LONG_PARAGRAPH_WORDS = 25  # longer lines are matched sentence by sentence, so c
 MAX_GAP_CHARS = 400  # headings and short lines between two copied passages stay in the section
 EXTEND_SCORE = 0.75  # alignment score at which a neighbouring unit joins a verified section
 EXTEND_MIN_WORDS = 5
-EXTEND_MAX_CHARS = 2000  # alignment is quadratic: a longer step (an unpunctuated page blob) ends the growth
+EXTEND_MAX_CHARS = 800  # alignment is quadratic: a longer step (an unpunctuated page blob) ends the growth
 # A sentence ends at . ! ? … followed by space, or at a CJK full stop, which takes no space.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=\S)|(?<=[。！？])[」』”’）]*\s*(?=\S)")
 
@@ -155,9 +155,14 @@ def _step(text: str, unit_list: Sequence[tuple[int, int]], index: int, direction
     return None
 
 
-def _aligns(piece: str, window: str) -> ScoreAlignment | None:
-    """Where ``piece`` aligns in ``window``, when it aligns well enough to join a section.
-    A cheap word-overlap check first: the alignment itself is quadratic."""
+def _aligns(piece: str, window: str, *, forward: bool) -> ScoreAlignment | None:
+    """Where ``piece`` aligns in ``window`` (near its start going ``forward``, near its end going
+    back), when it aligns well enough to join a section. Exact copies are found by a plain
+    search and others are first checked for word overlap: the alignment itself is quadratic."""
+    slack = max(40, len(piece) // 3)
+    at = window.find(piece, 0, slack + len(piece)) if forward else window.rfind(piece, max(0, len(window) - len(piece) - slack))
+    if at >= 0:
+        return ScoreAlignment(100.0, 0, len(piece), at, at + len(piece))
     piece_words = piece.lower().split()
     if not piece_words:
         return None
@@ -189,7 +194,7 @@ def _extend(
         window = src_text[src_end : min(limit, src_end + 2 * len(piece) + 40)]
         if s - end > MAX_GAP_CHARS or len(piece) > EXTEND_MAX_CHARS or len(window) < len(piece) // 2:
             break
-        a = _aligns(piece, window)
+        a = _aligns(piece, window, forward=True)
         if a is None or a.dest_start > max(40, len(piece) // 3):
             break
         end, src_end = e, src_end + a.dest_end
@@ -204,7 +209,7 @@ def _extend(
         window = src_text[lo:src_start]
         if len(window) < len(piece) // 2:
             break
-        a = _aligns(piece, window)
+        a = _aligns(piece, window, forward=False)
         if a is None or len(window) - a.dest_end > max(40, len(piece) // 3):
             break
         start, src_start = s, lo + a.dest_start
