@@ -174,11 +174,17 @@ def _aligns(piece: str, window: str, *, forward: bool) -> ScoreAlignment | None:
 
 
 def _extend(
-    span: Span, copy_doc: int, src_doc: int, docs: Sequence[Document], doc_units: Sequence[tuple[list[tuple[int, int]], list[int]]]
+    span: Span,
+    copy_doc: int,
+    src_doc: int,
+    docs: Sequence[Document],
+    doc_units: Sequence[tuple[list[tuple[int, int]], list[int]]],
+    bounds: tuple[int, int],
 ) -> Span:
     """Grow a verified section over neighbouring units whose text aligns (rapidfuzz partial
     alignment) with the text right next to its source: edited sentences that failed on their
-    own, or that were cut differently in the two documents, join the section."""
+    own, or that were cut differently in the two documents, join the section. It stays within
+    ``bounds``, the neighbouring sections of the same document, which have sources of their own."""
     src = span.source
     assert src is not None
     text, src_text = docs[copy_doc].text, docs[src_doc].text
@@ -192,7 +198,7 @@ def _extend(
         piece = text[s:e]
         limit = start if same else len(src_text)
         window = src_text[src_end : min(limit, src_end + 2 * len(piece) + 40)]
-        if s - end > MAX_GAP_CHARS or len(piece) > EXTEND_MAX_CHARS or len(window) < len(piece) // 2:
+        if e > bounds[1] or s - end > MAX_GAP_CHARS or len(piece) > EXTEND_MAX_CHARS or len(window) < len(piece) // 2:
             break
         a = _aligns(piece, window, forward=True)
         if a is None or a.dest_start > max(40, len(piece) // 3):
@@ -203,7 +209,7 @@ def _extend(
     while (step := _step(text, unit_list, index, -1)) is not None:
         s, e, index = step
         piece = text[s:e]
-        if start - e > MAX_GAP_CHARS or len(piece) > EXTEND_MAX_CHARS or (same and s < src_end):
+        if s < bounds[0] or start - e > MAX_GAP_CHARS or len(piece) > EXTEND_MAX_CHARS or (same and s < src_end):
             break
         lo = max(0, src_start - 2 * len(piece) - 40)
         window = src_text[lo:src_start]
@@ -304,12 +310,18 @@ def find_repeats(
         if copy.doc == source.doc and source.start >= copy.start:
             continue
         by_pair.setdefault((copy.doc, source.doc), []).append((copy, source, sim))
+    sections: dict[int, list[tuple[Span, int]]] = {}
     for (copy_doc, src_doc), matches in sorted(by_pair.items()):
-        out[docs[copy_doc].id].extend(_extend(span, copy_doc, src_doc, docs, doc_units) for span in _merge(matches, docs))
-    for doc_id, spans in out.items():
-        spans.sort(key=lambda s: s.start)
+        sections.setdefault(copy_doc, []).extend((span, src_doc) for span in _merge(matches, docs))
+    for copy_doc, found in sections.items():
+        found.sort(key=lambda item: (item[0].start, item[0].end))
+        grown: list[Span] = []
+        for k, (span, src_doc) in enumerate(found):
+            lo = grown[-1].end if grown else 0
+            hi = found[k + 1][0].start if k + 1 < len(found) else len(docs[copy_doc].text)
+            grown.append(_extend(span, copy_doc, src_doc, docs, doc_units, (lo, hi)))
         # A copied passage is never also a source and a copy of the same section twice.
-        out[doc_id] = _drop_overlaps(spans)
+        out[docs[copy_doc].id] = _drop_overlaps(grown)
     return out
 
 
