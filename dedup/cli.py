@@ -124,18 +124,25 @@ def _read(paths: tuple[str, ...], config: cfg.Config) -> Any:
 
 
 class _Status:
-    """One self-overwriting status line on stderr, only when stderr is a terminal."""
+    """A progress bar on stderr, drawn over itself, only when stderr is a terminal."""
+
+    BAR = 30
 
     def __init__(self) -> None:
         self.live = sys.stderr.isatty()
         self.width = 0
 
-    def __call__(self, message: str) -> None:
-        if self.live:
-            line = f"dedup: {message}…"
-            sys.stderr.write("\r" + line.ljust(self.width))
-            sys.stderr.flush()
-            self.width = len(line)
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.live:
+            return
+        if total:
+            filled = self.BAR * done // total
+            line = f"dedup: {stage:<18} [{'#' * filled}{'.' * (self.BAR - filled)}] {done:,}/{total:,}"
+        else:
+            line = f"dedup: {stage} {done:,} documents…"
+        sys.stderr.write("\r" + line.ljust(self.width))
+        sys.stderr.flush()
+        self.width = len(line)
 
     def done(self) -> None:
         if self.live and self.width:

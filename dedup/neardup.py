@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -52,7 +52,9 @@ def fingerprint(text: str, k: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
     return digest.digest(), shingle_hashes(hashes, shingle_size(n_tokens, n_unspaced, k))
 
 
-def find_clusters(ids: Sequence[str], texts: Sequence[str], config: NearDupConfig) -> tuple[Cluster, ...]:
+def find_clusters(
+    ids: Sequence[str], texts: Sequence[str], config: NearDupConfig, *, progress: Callable[[int, int], None] | None = None
+) -> tuple[Cluster, ...]:
     """Clusters of near-duplicate documents, in order of their first member.
 
     Exact copies (same normalised words) are grouped by hash first; one representative per
@@ -79,6 +81,8 @@ def find_clusters(ids: Sequence[str], texts: Sequence[str], config: NearDupConfi
                 exact_edges.append((j, i))
         if batch_sets:
             sig_rows.append(signatures(batch_sets, num_perm=config.num_perm, seed=config.seed))
+        if progress is not None:
+            progress(min(n, batch_start + BATCH), n)
     del first_of
     sigs = np.concatenate(sig_rows) if sig_rows else np.empty((0, config.num_perm), dtype=np.uint32)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)

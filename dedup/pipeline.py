@@ -13,10 +13,11 @@ from .errors import InputError
 from .model import Cluster, DocSummary, Document, Report, Skipped, Span
 from .text import line_spans
 
-Progress = Callable[[str], None]
+Progress = Callable[[str, int, int], None]
+"""Called as work advances: (stage, done, total); total is 0 where it is not known yet."""
 
 
-def _quiet(_: str) -> None:
+def _quiet(stage: str, done: int, total: int) -> None:
     pass
 
 
@@ -29,7 +30,7 @@ def collect(items: Iterable[Any], config: Config, progress: Progress = _quiet) -
     seen: dict[str, str] = {}
     for index, item in enumerate(items):
         if index % 1000 == 0 and index:
-            progress(f"read {index:,} documents")
+            progress("reading", index, 0)
         if isinstance(item, Skipped):
             skipped.append(item)
             continue
@@ -65,7 +66,7 @@ def scan(items: Iterable[Any], config: Config | None = None) -> Report:
 def scan_documents(items: Iterable[Any], config: Config, progress: Progress = _quiet) -> tuple[Report, list[Document]]:
     """:func:`scan`, also returning the documents it read (for writing records back).
 
-    ``progress`` is called with a short message as each stage starts (the CLI shows it on a terminal).
+    ``progress`` is called as each stage advances (the CLI draws it as a bar on a terminal).
     """
     from .boilerplate import find_boilerplate
     from .neardup import find_clusters
@@ -76,16 +77,15 @@ def scan_documents(items: Iterable[Any], config: Config, progress: Progress = _q
     texts = [d.text for d in docs]
     clusters: tuple[Cluster, ...] = ()
     if config.runs("duplicates"):
-        progress(f"near-duplicates among {len(docs):,} documents")
-        clusters = find_clusters(ids, texts, config.neardup)
+        clusters = find_clusters(ids, texts, config.neardup, progress=lambda done, total: progress("near-duplicates", done, total))
     spans: dict[str, list[Span]] = {d.id: [] for d in docs}
     if config.runs("boilerplate"):
-        progress("boilerplate")
-        for doc_id, found in find_boilerplate(docs, config.boilerplate).items():
+        found_bp = find_boilerplate(docs, config.boilerplate, progress=lambda done, total: progress("boilerplate", done, total))
+        for doc_id, found in found_bp.items():
             spans[doc_id].extend(found)
     if config.runs("repeats"):
-        progress("repeated passages")
-        for doc_id, found in find_repeats(docs, clusters, spans, config).items():
+        found_rep = find_repeats(docs, clusters, spans, config, progress=lambda done, total: progress("repeated passages", done, total))
+        for doc_id, found in found_rep.items():
             spans[doc_id].extend(found)
     ordered = {k: tuple(sorted(v, key=lambda s: (s.start, s.end, s.kind))) for k, v in spans.items()}
     summaries = tuple(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -232,7 +232,12 @@ def _extend(
 
 
 def find_repeats(
-    docs: Sequence[Document], clusters: Sequence[Cluster], flagged: Mapping[str, list[Span]], config: Config
+    docs: Sequence[Document],
+    clusters: Sequence[Cluster],
+    flagged: Mapping[str, list[Span]],
+    config: Config,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, list[Span]]:
     """Repeated sections of every document, each with the span it repeats (``Span.source``)."""
     rc = config.repeats
@@ -248,6 +253,8 @@ def find_repeats(
     all_passages: list[Passage] = []
     doc_units: list[tuple[list[tuple[int, int]], list[int]]] = []  # units and their starts
     for i, doc in enumerate(docs):
+        if progress is not None and ((i + 1) % 500 == 0 or i + 1 == len(docs)):
+            progress(i + 1, len(docs))
         if i in dropped:
             doc_units.append(([], []))
             continue

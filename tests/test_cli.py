@@ -181,3 +181,22 @@ def test_config_file_and_unknown_key(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["report", str(SEEDS), "--config", str(bad)])
     assert result.exit_code == 2
     assert "did you mean 'threshold'" in result.stderr
+
+
+def test_progress_is_silent_when_not_a_terminal(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["report", str(SEEDS)])
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_progress_bar_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from dedup.cli import _Status
+
+    status = _Status()
+    status.live = True  # what a terminal on stderr sets
+    status("boilerplate", 500, 2000)
+    status("boilerplate", 2000, 2000)
+    status.done()
+    err = capsys.readouterr().err
+    assert "[#######.......................] 500/2,000" in err
+    assert "[##############################] 2,000/2,000" in err
+    assert err.endswith("\r")  # the line is cleared at the end

@@ -14,7 +14,7 @@ A line is boilerplate when its score reaches ``BoilerplateConfig.threshold`` (de
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..config import BoilerplateConfig
 from ..model import Document, Span
@@ -45,7 +45,9 @@ def _enabled(config: BoilerplateConfig, code: str, name: str) -> bool:
     return (not config.select or bool(names & set(config.select))) and not names & set(config.ignore)
 
 
-def find_boilerplate(docs: Sequence[Document], config: BoilerplateConfig) -> dict[str, list[Span]]:
+def find_boilerplate(
+    docs: Sequence[Document], config: BoilerplateConfig, *, progress: Callable[[int, int], None] | None = None
+) -> dict[str, list[Span]]:
     """Boilerplate spans (whole lines, without their line breaks) of every document.
 
     >>> from dedup.model import Document
@@ -58,7 +60,9 @@ def find_boilerplate(docs: Sequence[Document], config: BoilerplateConfig) -> dic
     use_model = _enabled(config, "M001", "model")
     doc_counts, site_counts = corpus_counts(docs)
     out: dict[str, list[Span]] = {}
-    for doc in docs:
+    for number, doc in enumerate(docs, start=1):
+        if progress is not None and (number % 500 == 0 or number == len(docs)):
+            progress(number, len(docs))
         infos = document_lines(doc, catalogue, doc_counts, site_counts)
         probs = probabilities([i.features for i in infos]) if use_model else [0.0] * len(infos)
         spans = []
