@@ -200,3 +200,14 @@ def test_progress_bar_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     assert "[#######.......................] 500/2,000" in err
     assert "[##############################] 2,000/2,000" in err
     assert err.endswith("\r")  # the line is cleared at the end
+
+
+def test_document_over_the_size_limit(runner: CliRunner, write_jsonl, tmp_path: Path) -> None:
+    path = write_jsonl([{"id": "small", "text": "fine"}, {"id": "big", "text": "x" * 5000}])
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["clean", str(path), "--max-doc-bytes", "1000", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "in.jsonl:2: document is 5,000 bytes, over the --max-doc-bytes limit of 1,000" in result.stderr
+    assert not out.exists()
+    skipped = runner.invoke(main, ["clean", str(path), "--max-doc-bytes", "1000", "--on-error", "skip"])
+    assert [r["id"] for r in read_jsonl(skipped.stdout)] == ["small"]
