@@ -95,7 +95,7 @@ def find_clusters(
     local_pairs, agree = local_pairs[keep_pairs], agree[keep_pairs]
 
     # Normalised texts for alignment, made when a pair needs them and only a few kept at a time.
-    key = lru_cache(maxsize=512)(lambda i: norm_key(texts[i]))
+    key = lru_cache(maxsize=8192)(lambda i: norm_key(texts[i]))
 
     uf = UnionFind(n)
     for a, b in exact_edges:
