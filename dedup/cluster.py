@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 
 class UnionFind:
@@ -29,20 +29,13 @@ class UnionFind:
         self.size[ra] += self.size[rb]
 
 
-def components(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
-    """Groups of two or more nodes joined by ``edges``, each sorted, ordered by first member.
+def groups(uf: UnionFind) -> list[list[int]]:
+    """The sets of ``uf`` with two or more members, each sorted, ordered by first member.
 
-    >>> components(5, [(0, 3), (3, 4)])
+    >>> uf = UnionFind(5); uf.union(0, 3); uf.union(3, 4)
+    >>> groups(uf)
     [[0, 3, 4]]
     """
-    uf = UnionFind(n)
-    for a, b in edges:
-        uf.union(a, b)
-    return groups(uf)
-
-
-def groups(uf: UnionFind) -> list[list[int]]:
-    """The sets of ``uf`` with two or more members, each sorted, ordered by first member."""
     found: dict[int, list[int]] = {}
     for node in range(len(uf.parent)):
         found.setdefault(uf.find(node), []).append(node)

@@ -82,12 +82,6 @@ def line_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def iter_lines(text: str) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, line)`` for every line of ``text``."""
-    for start, end in line_spans(text):
-        yield start, end, text[start:end]
-
-
 def word_hashes(tokens: list[str]) -> npt.NDArray[np.uint64]:
     """Stable 32-bit hashes (CRC-32 of UTF-8) of ``tokens``, as uint64 for shingle arithmetic."""
     cache = _word_hash_cache
