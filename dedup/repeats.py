@@ -320,12 +320,12 @@ def find_repeats(
     sections: dict[int, list[tuple[Span, int]]] = {}
     for (copy_doc, src_doc), matches in sorted(by_pair.items()):
         sections.setdefault(copy_doc, []).extend((span, src_doc) for span in _merge(matches, docs))
-    for copy_doc, found in sections.items():
-        found.sort(key=lambda item: (item[0].start, item[0].end))
+    for copy_doc, merged in sections.items():
+        merged.sort(key=lambda item: (item[0].start, item[0].end))
         grown: list[Span] = []
-        for k, (span, src_doc) in enumerate(found):
+        for k, (span, src_doc) in enumerate(merged):
             lo = grown[-1].end if grown else 0
-            hi = found[k + 1][0].start if k + 1 < len(found) else len(docs[copy_doc].text)
+            hi = merged[k + 1][0].start if k + 1 < len(merged) else len(docs[copy_doc].text)
             grown.append(_extend(span, copy_doc, src_doc, docs, doc_units, (lo, hi)))
         # A copied passage is never also a source and a copy of the same section twice.
         out[docs[copy_doc].id] = _drop_overlaps(grown)

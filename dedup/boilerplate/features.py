@@ -127,7 +127,8 @@ def document_lines(
         w = words[i]
         k = n_words[i]
         t = stripped[i]
-        rule, score = hits[i] if hits[i] is not None else (None, 0.0)
+        hit = hits[i]
+        rule, score = (hit[0], hit[1]) if hit is not None else (None, 0.0)
         cdocs = doc_counts.get(keys[i], 1) - 1
         csites = max(site_counts.get(keys[i], 1) - 1, 0)
         if not (page_like or always_features):
