@@ -207,8 +207,15 @@ def report(paths: tuple[str, ...], fmt: str, output: str | None, fail_on: tuple[
 @click.option("--annotate-only", is_flag=True, help="Keep every record and its text unchanged; only add annotations.")
 @click.option("--keep-boilerplate", is_flag=True, help="Do not cut boilerplate lines from the text.")
 @click.option("--keep-repeats", is_flag=True, help="Do not cut repeated passages from the text.")
+@click.option("--streaming", is_flag=True, help="Write each record as soon as it is read; keeps the first seen copy (see README).")
 def clean(
-    paths: tuple[str, ...], output: str | None, annotate_only: bool, keep_boilerplate: bool, keep_repeats: bool, **options: Any
+    paths: tuple[str, ...],
+    output: str | None,
+    annotate_only: bool,
+    keep_boilerplate: bool,
+    keep_repeats: bool,
+    streaming: bool,
+    **options: Any,
 ) -> None:
     """Write PATHS as JSONL with a `dedup` annotation; drop duplicates and cut flagged spans."""
     from .io import atomic_output
@@ -217,6 +224,9 @@ def clean(
     config = build_config(
         options, **{"boilerplate.keep_boilerplate": keep_boilerplate, "repeats.keep_repeats": keep_repeats}
     )
+    if streaming:
+        _clean_streaming(paths, config, output, annotate_only)
+        return
     result, docs = _scan(paths, config)
     out_records = records(result, docs, config, annotate_only=annotate_only)
     if output and output.lower().endswith(".parquet"):
@@ -235,6 +245,29 @@ def clean(
         err=True,
     )
     for sk in result.skipped:
+        click.echo(f"dedup: skipped {sk.where}: {sk.reason}", err=True)
+
+
+def _clean_streaming(paths: tuple[str, ...], config: cfg.Config, output: str | None, annotate_only: bool) -> None:
+    from .io import atomic_output
+    from .model import Skipped
+    from .streaming import stream_clean
+
+    if output and output.lower().endswith(".parquet"):
+        raise DedupClickError("--streaming writes JSONL; drop it to write Parquet")
+    skipped: list[Skipped] = []
+    written = dropped = 0
+    with atomic_output(output) as out:
+        for record in stream_clean(_read(paths, config), config, annotate_only=annotate_only, skipped=skipped):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            written += 1
+            dropped += not record["dedup"]["keep"]
+    if written == 0 and not skipped:
+        raise DedupClickError("empty corpus: no documents to read")
+    verb = "annotated" if annotate_only else "dropped"
+    click.echo(f"dedup: streaming, {written:,} records written, {dropped:,} duplicates {verb}, {len(skipped):,} skipped", err=True)
+    for sk in skipped:
         click.echo(f"dedup: skipped {sk.where}: {sk.reason}", err=True)
 
 

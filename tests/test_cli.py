@@ -211,3 +211,36 @@ def test_document_over_the_size_limit(runner: CliRunner, write_jsonl, tmp_path: 
     assert not out.exists()
     skipped = runner.invoke(main, ["clean", str(path), "--max-doc-bytes", "1000", "--on-error", "skip"])
     assert [r["id"] for r in read_jsonl(skipped.stdout)] == ["small"]
+
+
+def test_streaming_keeps_the_first_seen_copy(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["clean", "-", "--streaming", "--annotate-only"], input=(DATA / "near.jsonl").read_text())
+    assert result.exit_code == 0
+    records = read_jsonl(result.stdout)
+    src = [json.loads(line) for line in (DATA / "near.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in records] == [r["text"] for r in src]
+    by_id = {r["id"]: r["dedup"] for r in records}
+    assert by_id["e"]["duplicate_of"] == "a" and by_id["e"]["similarity"] == 1.0
+    assert by_id["c"]["duplicate_of"] == "a" and not by_id["c"]["keep"]
+    assert by_id["a"]["keep"] and by_id["a"]["cluster"] is None  # written before its copies were seen
+    cleaned = runner.invoke(main, ["clean", str(DATA / "near.jsonl"), "--streaming"])
+    assert [r["id"] for r in read_jsonl(cleaned.stdout)] == ["a", "b", "d"]
+
+
+def test_streaming_strips_boilerplate_and_fails_cleanly(runner: CliRunner, tmp_path: Path) -> None:
+    seeds = read_jsonl(runner.invoke(main, ["clean", str(SEEDS), "--streaming"]).stdout)
+    assert all("Adblock Detected" not in r["text"] for r in seeds)
+    bad = tmp_path / "in.jsonl"
+    bad.write_text('{"id": "a", "text": "one"}\n{broken\n')
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["clean", str(bad), "--streaming", "-o", str(out)])
+    assert result.exit_code == 2 and "in.jsonl:2: invalid JSON" in result.stderr
+    assert not out.exists()
+
+
+def test_evidence_kinds_can_be_picked_like_rules(runner: CliRunner) -> None:
+    for args in (["--ignore", "corpus"], ["--ignore", "M001"], ["--select", "C001"]):
+        result = runner.invoke(main, ["clean", str(SEEDS), "--annotate-only", *args])
+        assert result.exit_code == 0, result.stderr
+    only_corpus = runner.invoke(main, ["clean", str(SEEDS), "--annotate-only", "--select", "C001"])
+    assert all(s["rule"] == "C001" for r in read_jsonl(only_corpus.stdout) for s in r["dedup"]["boilerplate"])

@@ -20,6 +20,8 @@ from ..errors import ConfigError
 
 CATALOGUE = Path(__file__).with_name("catalogue.toml")
 PHRASE_CUTOFF = 0.9
+# Evidence that is not a catalogue rule, but can be picked the same way.
+EVIDENCE_NAMES = frozenset({"C001", "corpus", "M001", "model", "page"})
 POSITIONS = ("any", "first", "last")
 EDGE_LINES = 2
 _NORM = re.compile(r"[\W_]+")
@@ -56,14 +58,17 @@ class Catalogue:
 
     def pick(self, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Catalogue:
         """The rules chosen by code or category (``--select``), less those ignored (``--ignore``)."""
-        known = {r.code for r in self.rules} | {r.category for r in self.rules} | {r.name for r in self.rules}
+        known = {r.code for r in self.rules} | {r.category for r in self.rules} | {r.name for r in self.rules} | EVIDENCE_NAMES
         for name in (*select, *ignore):
             if name not in known:
                 raise ConfigError(f"unknown rule or category {name!r} (see `dedup rules`)")
 
+        rule_select = [name for name in select if name not in EVIDENCE_NAMES]
+
         def chosen(r: Rule) -> bool:
             keys = {r.code, r.category, r.name}
-            return (not select or bool(keys & set(select))) and not keys & set(ignore)
+            wanted = not select or bool(keys & set(rule_select))
+            return wanted and not keys & set(ignore)
 
         return _build([r for r in self.rules if chosen(r)])
 
