@@ -253,16 +253,26 @@ def _clean_streaming(paths: tuple[str, ...], config: cfg.Config, output: str | N
     from .model import Skipped
     from .streaming import stream_clean
 
-    if output and output.lower().endswith(".parquet"):
-        raise DedupClickError("--streaming writes JSONL; drop it to write Parquet")
     skipped: list[Skipped] = []
     written = dropped = 0
-    with atomic_output(output) as out:
+
+    def counted() -> Any:
+        nonlocal written, dropped
         for record in stream_clean(_read(paths, config), config, annotate_only=annotate_only, skipped=skipped):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
             written += 1
             dropped += not record["dedup"]["keep"]
+            yield record
+
+    if output and output.lower().endswith(".parquet"):
+        from .parquet import input_schema, write_parquet
+
+        with atomic_output(output, binary=True) as out:
+            write_parquet(counted(), out, input_schema=input_schema(paths))
+    else:
+        with atomic_output(output) as out:
+            for record in counted():
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.flush()
     if written == 0 and not skipped:
         raise DedupClickError("empty corpus: no documents to read")
     verb = "annotated" if annotate_only else "dropped"

@@ -244,3 +244,11 @@ def test_evidence_kinds_can_be_picked_like_rules(runner: CliRunner) -> None:
         assert result.exit_code == 0, result.stderr
     only_corpus = runner.invoke(main, ["clean", str(SEEDS), "--annotate-only", "--select", "C001"])
     assert all(s["rule"] == "C001" for r in read_jsonl(only_corpus.stdout) for s in r["dedup"]["boilerplate"])
+
+
+def test_tool_dedup_table_of_pyproject_is_read(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.dedup.neardup]\nkeep = "longest"\n')
+    monkeypatch.chdir(tmp_path)
+    shown = json.loads(runner.invoke(main, ["config", "show"]).stdout)
+    assert shown["config"]["neardup"]["keep"] == "longest"
+    assert len(shown["fingerprint"]["hash"]) == 16

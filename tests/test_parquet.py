@@ -57,3 +57,12 @@ def test_bad_parquet(runner: CliRunner, tmp_path: Path) -> None:
     pq.write_table(pa.Table.from_pylist([{"id": "a", "body": "x"}]), no_text)
     result = runner.invoke(main, ["clean", str(no_text)])
     assert result.exit_code == 2 and "no 'text' column" in result.stderr
+
+
+def test_streaming_parquet_in_and_out(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(_rows()), src)
+    out = tmp_path / "out.parquet"
+    result = runner.invoke(main, ["clean", str(src), "--streaming", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert pq.read_table(out).column("id").to_pylist() == ["a", "b", "d"]
