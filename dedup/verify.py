@@ -9,7 +9,8 @@ from rapidfuzz.distance import Indel
 
 
 def text_similarity(a: str, b: str, *, cutoff: float = 0.0) -> float:
-    """Indel similarity ``2·LCS / (len(a) + len(b))`` of two normalised texts; 0.0 below ``cutoff``.
+    """Indel similarity ``2·LCS / (len(a) + len(b))`` of two normalised texts, by characters (by
+    words when both are over :data:`LONG_CHARS` characters); 0.0 below ``cutoff``.
 
     Order-aware, unlike shingle Jaccard: two pages that share a template but differ in their
     article disagree over a long stretch, and score low.
@@ -19,4 +20,11 @@ def text_similarity(a: str, b: str, *, cutoff: float = 0.0) -> float:
     """
     if a == b:
         return 1.0
+    if len(a) > LONG_CHARS and len(b) > LONG_CHARS:
+        # Alignment is quadratic: two long texts are aligned word by word (about 36 times
+        # cheaper); on the Webis pairs this moves F1 from 0.904 to 0.903.
+        return float(Indel.normalized_similarity(a.split(" "), b.split(" "), score_cutoff=cutoff))
     return float(Indel.normalized_similarity(a, b, score_cutoff=cutoff))
+
+
+LONG_CHARS = 20_000
