@@ -89,16 +89,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.corpus or Path(tmp) / "corpus"
         if args.corpus is None:
-            subprocess.run([sys.executable, str(HERE.with_name("make_corpus.py")), str(folder), "--n", str(args.n), "--data", args.data], check=True)
+            maker = [sys.executable, str(HERE.with_name("make_corpus.py")), str(folder), "--n", str(args.n), "--data", args.data]
+            subprocess.run(maker, check=True)
         corpus, truth_path = folder / "corpus.jsonl", folder / "truth.jsonl"
         truth = [json.loads(line) for line in truth_path.open(encoding="utf-8")]
         mb = corpus.stat().st_size / 1e6
         n_docs = sum(1 for _ in corpus.open(encoding="utf-8"))
         out = Path(tmp) / "out.jsonl"
+        clean = [sys.executable, "-m", "dedup", "clean", str(corpus), "--annotate-only", "-o", str(out)]
         rows = [
             ("(a) datasketch reference", [sys.executable, str(HERE), "--reference", str(corpus), str(out)]),
-            ("(b) dedup --only duplicates", [sys.executable, "-m", "dedup", "clean", str(corpus), "--annotate-only", "--only", "duplicates", "-o", str(out)]),
-            ("(c) dedup, all stages", [sys.executable, "-m", "dedup", "clean", str(corpus), "--annotate-only", "-o", str(out)]),
+            ("(b) dedup --only duplicates", [*clean, "--only", "duplicates"]),
+            ("(c) dedup, all stages", clean),
         ]
         print(f"{n_docs:,} documents, {mb:.1f} MB, {len(truth):,} planted copies")
         base = None
