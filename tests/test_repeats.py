@@ -96,3 +96,13 @@ def test_a_line_repeated_many_times_flags_every_copy_but_the_first() -> None:
     for s in repeats:
         assert s.start > first + len(line) and s.score == 1.0
         assert s.source is not None and first <= s.source.start and s.source.end < s.start
+
+
+def test_chinese_paragraph_pasted_twice_is_a_repeat() -> None:
+    from .test_text import ZH_A, ZH_B
+
+    edited = ZH_A.replace("二十公里", "二十五公里").replace("顾客", "客人")
+    text = f"{ZH_A}\n{ZH_B}\n{edited}\n"
+    [span] = _repeats(dedup.scan([text]))["0"]
+    assert text[span.start : span.end] == edited
+    assert span.source is not None and text[span.source.start : span.source.end] == ZH_A
