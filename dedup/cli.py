@@ -263,18 +263,23 @@ def _clean_streaming(paths: tuple[str, ...], config: cfg.Config, output: str | N
             dropped += not record["dedup"]["keep"]
             yield record
 
+    def check_not_empty() -> None:
+        # Inside the output block: the error removes the temporary file, no empty output is left.
+        if written == 0 and not skipped:
+            raise DedupClickError("empty corpus: no documents to read")
+
     if output and output.lower().endswith(".parquet"):
         from .parquet import input_schema, write_parquet
 
         with atomic_output(output, binary=True) as out:
             write_parquet(counted(), out, input_schema=input_schema(paths))
+            check_not_empty()
     else:
         with atomic_output(output) as out:
             for record in counted():
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 out.flush()
-    if written == 0 and not skipped:
-        raise DedupClickError("empty corpus: no documents to read")
+            check_not_empty()
     verb = "annotated" if annotate_only else "dropped"
     click.echo(f"dedup: streaming, {written:,} records written, {dropped:,} duplicates {verb}, {len(skipped):,} skipped", err=True)
     for sk in skipped:

@@ -252,3 +252,12 @@ def test_tool_dedup_table_of_pyproject_is_read(runner: CliRunner, tmp_path: Path
     shown = json.loads(runner.invoke(main, ["config", "show"]).stdout)
     assert shown["config"]["neardup"]["keep"] == "longest"
     assert len(shown["fingerprint"]["hash"]) == 16
+
+
+def test_streaming_empty_corpus_leaves_no_file(runner: CliRunner, tmp_path: Path) -> None:
+    empty = tmp_path / "in.jsonl"
+    empty.write_text("\n")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["clean", str(empty), "--streaming", "-o", str(out)])
+    assert result.exit_code == 2 and "empty corpus" in result.stderr
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["in.jsonl"]
