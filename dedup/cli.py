@@ -217,7 +217,7 @@ def clean(
     streaming: bool,
     **options: Any,
 ) -> None:
-    """Write PATHS as JSONL with a `dedup` annotation; drop duplicates and cut flagged spans."""
+    """Write PATHS as JSONL (or Parquet) with a `dedup` annotation; drop duplicates and cut flagged spans."""
     from .io import atomic_output
     from .pipeline import records
 
