@@ -112,7 +112,7 @@ def _stats(docs: Sequence[Document], clusters: Sequence[Cluster], spans: Mapping
     for doc in docs:
         if doc.id in dropped:
             continue
-        kept_spans = [s for s in spans[doc.id] if _removable(s, config)]
+        kept_spans = [s for s in spans[doc.id] if removable(s, config)]
         removed += sum(e - s for s, e in _merge((s.start, s.end) for s in kept_spans))
         for s in spans[doc.id]:
             if s.kind == "boilerplate":
@@ -133,7 +133,8 @@ def _stats(docs: Sequence[Document], clusters: Sequence[Cluster], spans: Mapping
     }
 
 
-def _removable(span: Span, config: Config) -> bool:
+def removable(span: Span, config: Config) -> bool:
+    """Whether cleaning cuts ``span`` (boilerplate and repeats, unless kept by the config)."""
     if span.kind == "boilerplate":
         return not config.boilerplate.keep_boilerplate
     return not config.repeats.keep_repeats
@@ -218,7 +219,7 @@ def records(report: Report, docs: Sequence[Document], config: Config, *, annotat
         if not annotate_only:
             if not ann["keep"]:
                 continue
-            cut = [(s.start, s.end) for s in report.spans.get(doc.id, ()) if _removable(s, config)]
+            cut = [(s.start, s.end) for s in report.spans.get(doc.id, ()) if removable(s, config)]
             if cut:
                 ann["original_chars"] = len(doc.text)
                 record[field] = remove_spans(doc.text, cut)

@@ -27,7 +27,7 @@ from .errors import InputError
 from .io import to_document
 from .model import Document, Skipped, Span
 from .neardup import fingerprint
-from .pipeline import remove_spans, span_json
+from .pipeline import removable, remove_spans, span_json
 from .sketch import band_keys, lsh_params, signatures
 
 _ROWS = 1024
@@ -109,8 +109,7 @@ def stream_clean(
             "repeats": [span_json(s) for s in spans if s.kind == "repeat"],
         }
         record = dict(doc.record)
-        cut = [(s.start, s.end) for s in spans if (s.kind == "boilerplate" and not config.boilerplate.keep_boilerplate)
-               or (s.kind == "repeat" and not config.repeats.keep_repeats)]
+        cut = [(s.start, s.end) for s in spans if removable(s, config)]
         if not annotate_only and cut:
             ann["original_chars"] = len(doc.text)
             record[config.input.text_field] = remove_spans(doc.text, cut)
