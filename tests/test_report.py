@@ -129,6 +129,9 @@ def test_rendering_splits_each_document_into_lines_once(monkeypatch: pytest.Monk
     monkeypatch.setattr(render_mod, "line_spans", lambda t: calls.append(1) or original(t))
     text_report = render_mod.render(report, {"0": text}, "text")
     markdown_report = render_mod.render(report, {"0": text}, "markdown")
-    assert "0 line 3000 repeat line 1 (similarity 1.00" in text_report
-    assert "| 0 | line 3000 | 0 line 1 | 1.00 |" in markdown_report
+    assert "0 line 2 repeat line 1 (similarity 1.00" in text_report
+    assert "| 0 | line 2 | 0 line 1 | 1.00 |" in markdown_report
+    # The worst 50 are shown, and the rest counted.
+    assert "… and 2,949 more repeated passages (--format json or html lists them all)" in text_report
+    assert "… and 2,949 more repeated passages" in markdown_report
     assert len(calls) == 2  # once per rendering, not once per repeat

@@ -21,6 +21,11 @@ from .data import report_to_dict
 FORMATS = ("text", "markdown", "json", "html")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _PREVIEW = 100
+# Terminal and Markdown reports show the worst findings first, up to these counts; the JSON and
+# HTML reports hold everything.
+MAX_CLUSTERS = 50
+MAX_REPEATS = 50
+MAX_BOILERPLATE = 200
 
 
 def safe(text: str) -> str:
@@ -116,10 +121,17 @@ class _RepeatView:
     source_text: str
 
 
-def _repeat_views(report: Report, texts: Mapping[str, str], lines: _Lines) -> list[_RepeatView]:
-    """Repeated passages, longest first."""
+def _more(shown: int, total: int, what: str) -> str | None:
+    if total <= shown:
+        return None
+    return f"  … and {total - shown:,} more {what} (--format json or html lists them all)"
+
+
+def _repeat_views(report: Report, texts: Mapping[str, str], lines: _Lines, limit: int) -> list[_RepeatView]:
+    """The ``limit`` longest repeated passages, longest first."""
     views = []
-    for doc_id, sp in sorted(_spans_of(report, "repeat"), key=lambda x: (-(x[1].end - x[1].start), x[0], x[1].start)):
+    ordered = sorted(_spans_of(report, "repeat"), key=lambda x: (-(x[1].end - x[1].start), x[0], x[1].start))
+    for doc_id, sp in ordered[:limit]:
         src = sp.source
         assert src is not None
         text, src_text = texts[doc_id], texts.get(src.id, "")
@@ -155,14 +167,17 @@ def render_text(report: Report, texts: Mapping[str, str], *, color: bool = False
     if data["clusters"]:
         out.add()
         out.add(out.style("Near-duplicate clusters", bold=True) + " (largest first; similarity to the kept document)")
-        for c, members in _ordered_clusters(data):
+        ordered = _ordered_clusters(data)
+        for c, members in ordered[:MAX_CLUSTERS]:
             out.add(f"  {c['id']}: {c['size']} documents, keep {safe(c['keep'])}")
             for m in members:
                 mark = out.style("keep", fg="green") if m["id"] == c["keep"] else out.style("drop", fg="red")
                 out.add(f"    {mark}  {m['similarity']:.3f}  {m['chars']:>9,} chars  {safe(m['id'])}")
+        if more := _more(MAX_CLUSTERS, len(ordered), "clusters"):
+            out.add(more)
 
     line_index = _Lines(texts)
-    repeats = _repeat_views(report, texts, line_index)
+    repeats = _repeat_views(report, texts, line_index, MAX_REPEATS)
     if repeats:
         out.add()
         out.add(out.style("Repeated passages", bold=True) + " (longest first)")
@@ -174,19 +189,23 @@ def render_text(report: Report, texts: Mapping[str, str], *, color: bool = False
             )
             for change in word_diff(r.source_text, r.copy_text):
                 out.add("      " + safe(change))
+        if more := _more(MAX_REPEATS, len(_spans_of(report, "repeat")), "repeated passages"):
+            out.add(more)
 
     boiler = _spans_of(report, "boilerplate")
     if boiler:
         out.add()
         out.add(out.style("Boilerplate", bold=True) + " (by document; rule or evidence, score)")
         current = None
-        for doc_id, sp in boiler:
+        for doc_id, sp in boiler[:MAX_BOILERPLATE]:
             if doc_id != current:
                 out.add(f"  {safe(doc_id)}")
                 current = doc_id
                 line_of = line_index.of(doc_id)
             label = out.style(f"{sp.rule} {sp.category}", fg="yellow")
             out.add(f"    {line_of(sp.start):>5}  {label} {sp.score:.2f}  {_preview(texts[doc_id][sp.start:sp.end])}")
+        if more := _more(MAX_BOILERPLATE, len(boiler), "boilerplate lines"):
+            out.add(more)
     if report.skipped:
         out.add()
         out.add(out.style("Skipped records", bold=True))
@@ -215,12 +234,15 @@ def render_markdown(report: Report, texts: Mapping[str, str]) -> str:
     ]
     if data["clusters"]:
         lines += ["", "## Near-duplicate clusters", "", "| cluster | document | similarity | chars | kept |", "|---|---|---:|---:|---|"]
-        for c, members in _ordered_clusters(data):
+        ordered = _ordered_clusters(data)
+        for c, members in ordered[:MAX_CLUSTERS]:
             for m in members:
                 kept = "yes" if m["id"] == c["keep"] else ""
                 lines.append(f"| {c['id']} | {_md(m['id'])} | {m['similarity']:.3f} | {m['chars']:,} | {kept} |")
+    if data["clusters"] and (more := _more(MAX_CLUSTERS, len(data["clusters"]), "clusters")):
+        lines += ["", more.strip()]
     line_index = _Lines(texts)
-    repeats = _repeat_views(report, texts, line_index)
+    repeats = _repeat_views(report, texts, line_index, MAX_REPEATS)
     if repeats:
         lines += ["", "## Repeated passages", "", "| document | lines | repeats | similarity | changes |", "|---|---|---|---:|---|"]
         for r in repeats:
@@ -228,15 +250,19 @@ def render_markdown(report: Report, texts: Mapping[str, str]) -> str:
             lines.append(
                 f"| {_md(r.doc_id)} | {r.where} | {_md(r.source_id)} {r.source_where} | {r.span.score:.2f} | {_md(changes)} |"
             )
+        if more := _more(MAX_REPEATS, len(_spans_of(report, "repeat")), "repeated passages"):
+            lines += ["", more.strip()]
     boiler = _spans_of(report, "boilerplate")
     if boiler:
         lines += ["", "## Boilerplate", "", "| document | line | rule | category | score | text |", "|---|---:|---|---|---:|---|"]
-        for doc_id, sp in boiler:
+        for doc_id, sp in boiler[:MAX_BOILERPLATE]:
             line = line_index.of(doc_id)(sp.start)
             lines.append(
                 f"| {_md(doc_id)} | {line} | {sp.rule} | {sp.category} | {sp.score:.2f} "
                 f"| {_md(_preview(texts[doc_id][sp.start:sp.end], 80))} |"
             )
+        if more := _more(MAX_BOILERPLATE, len(boiler), "boilerplate lines"):
+            lines += ["", more.strip()]
     return "\n".join(lines) + "\n"
 
 
