@@ -67,6 +67,7 @@ class NearDupConfig:
     seed: int = 1
     scheme: str = "affine32"
     keep: str = "first"
+    jobs: int = 0
 
     def __post_init__(self) -> None:
         _check_unit("threshold", self.threshold)
@@ -77,6 +78,8 @@ class NearDupConfig:
         _check_positive("num_perm", self.num_perm, 2)
         if self.scheme not in SCHEMES:
             raise ConfigError(f"scheme must be one of {', '.join(SCHEMES)}, got {self.scheme!r}")
+        if self.jobs < 0:
+            raise ConfigError(f"jobs must be 0 (all cores) or a positive number of processes, got {self.jobs}")
         if self.keep not in KEEP_POLICIES:
             raise ConfigError(f"keep must be one of {', '.join(KEEP_POLICIES)}, got {self.keep!r}")
 
@@ -147,6 +150,7 @@ class Config:
                 versions[pkg] = "unknown"
         data = self.to_dict()
         data["neardup"].pop("keep", None)
+        data["neardup"].pop("jobs", None)
         data["repeats"].pop("keep_repeats", None)
         data["boilerplate"].pop("keep_boilerplate", None)
         data.pop("input", None)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -52,6 +57,31 @@ def fingerprint(text: str, k: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
     return digest.digest(), shingle_hashes(hashes, shingle_size(n_tokens, n_unspaced, k))
 
 
+Sketches = tuple[list[bytes], npt.NDArray[np.uint32], npt.NDArray[np.bool_]]
+
+
+def sketch_batch(texts: list[str], *, k: int, num_perm: int, seed: int) -> Sketches:
+    """Exact-copy keys, signatures and non-empty flags of a batch of texts (a pure function, run
+    in worker processes under ``jobs``)."""
+    keys, sets = [], []
+    for text in texts:
+        key, shingle_set = fingerprint(text, k)
+        keys.append(key)
+        sets.append(shingle_set)
+    valid = np.fromiter((len(s) > 0 for s in sets), dtype=bool, count=len(sets))
+    return keys, signatures(sets, num_perm=num_perm, seed=seed), valid
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    if workers <= 1:
+        yield None
+        return
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield pool
+
+
 def find_clusters(
     ids: Sequence[str], texts: Sequence[str], config: NearDupConfig, *, progress: Callable[[int, int], None] | None = None
 ) -> tuple[Cluster, ...]:
@@ -68,21 +98,24 @@ def find_clusters(
     reps: list[int] = []
     sig_rows: list[npt.NDArray[np.uint32]] = []
     valid_rows: list[bool] = []
-    for batch_start in range(0, n, BATCH):
-        batch_sets = []
-        for i in range(batch_start, min(n, batch_start + BATCH)):
-            exact, shingle_set = fingerprint(texts[i], config.shingle_size)
-            j = first_of.setdefault(exact, i)
-            if j == i:
-                reps.append(i)
-                batch_sets.append(shingle_set)
-                valid_rows.append(len(shingle_set) > 0)
-            else:
-                exact_edges.append((j, i))
-        if batch_sets:
-            sig_rows.append(signatures(batch_sets, num_perm=config.num_perm, seed=config.seed))
-        if progress is not None:
-            progress(min(n, batch_start + BATCH), n)
+    starts = range(0, n, BATCH)
+    batches = (list(texts[s : s + BATCH]) for s in starts)
+    sketch = functools.partial(sketch_batch, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
+    workers = min(config.jobs or os.cpu_count() or 1, len(starts))
+    with _pool(workers) as pool:
+        results = pool.map(sketch, batches) if pool is not None else map(sketch, batches)
+        for batch_start, (keys, batch_sigs, batch_valid) in zip(starts, results, strict=True):
+            for offset, exact in enumerate(keys):
+                i = batch_start + offset
+                j = first_of.setdefault(exact, i)
+                if j == i:
+                    reps.append(i)
+                    sig_rows.append(batch_sigs[offset : offset + 1])
+                    valid_rows.append(bool(batch_valid[offset]))
+                else:
+                    exact_edges.append((j, i))
+            if progress is not None:
+                progress(min(n, batch_start + BATCH), n)
     del first_of
     sigs = np.concatenate(sig_rows) if sig_rows else np.empty((0, config.num_perm), dtype=np.uint32)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)

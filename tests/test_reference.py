@@ -44,3 +44,14 @@ def test_lsh_matches_brute_force_far_from_threshold() -> None:
         # Every verified edge inside a cluster really is similar (transitive members may be less so).
         for c in clusters:
             assert any(c.similarity[m] >= config.threshold for m in c.members if m != c.keep)
+
+
+def test_worker_processes_give_the_same_clusters(monkeypatch) -> None:
+    import dedup.neardup as neardup
+
+    docs = _corpus(7)
+    ids = [str(i) for i in range(len(docs))]
+    one = find_clusters(ids, docs, NearDupConfig(jobs=1))
+    monkeypatch.setattr(neardup, "BATCH", 5)  # several batches, so that two processes share them
+    two = find_clusters(ids, docs, NearDupConfig(jobs=2))
+    assert one == two and one
