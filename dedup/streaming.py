@@ -11,8 +11,8 @@ What differs from the batch mode (``dedup clean --streaming``):
 - boilerplate: rules and the page model only. Corpus evidence needs the whole corpus.
 - repeats: within a document only.
 
-Memory holds, per document kept, its signature and band keys (about 0.8 KB with 128
-permutations), its exact-copy key and its id; never its text.
+Memory holds, per document, its id and exact-copy key, and for a kept document its signature
+and band keys (about 1.7 KB a document in all with 128 permutations); never its text.
 """
 
 from __future__ import annotations
