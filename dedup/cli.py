@@ -72,6 +72,9 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         func = click.option(flag, multiple=True, help=help_text)(func)
     for flag, _, _, opts in reversed(_FIELD_OPTIONS):
         func = click.option(flag, default=None, **opts)(func)
+    func = click.option(
+        "--against", metavar="INDEX", help="Also check against a persistent index (file, or redis://host:port/db); see `dedup index`."
+    )(func)
     func = click.option("--only", multiple=True, type=click.Choice(cfg.STAGES), help="Run only these stages (repeatable) [all].")(func)
     func = click.option(
         "--config", "config_path", type=click.Path(dir_okay=False), help="dedup.toml (default: [tool.dedup] of ./pyproject.toml)."
@@ -151,12 +154,25 @@ class _Status:
             sys.stderr.flush()
 
 
-def _scan(paths: tuple[str, ...], config: cfg.Config) -> Any:
-    from .pipeline import scan_documents
+def _scan(paths: tuple[str, ...], config: cfg.Config, against: str | None = None) -> tuple[Any, list[Any], dict[str, str]]:
+    """Report, documents read, and the texts of every document the report may name."""
+    from .pipeline import scan_against, scan_documents
 
     status = _Status()
     try:
-        return scan_documents(_read(paths, config), config, status)
+        if against is None:
+            result, docs = scan_documents(_read(paths, config), config, status)
+            return result, docs, {d.id: d.text for d in docs}
+        from .index import open_index
+
+        store = open_index(against, config)
+        try:
+            result, docs, prior = scan_against(_read(paths, config), config, store, status)
+        finally:
+            store.close()
+        texts = {d.id: d.text for d in prior.docs}
+        texts.update({d.id: d.text for d in docs})
+        return result, docs, texts
     finally:
         status.done()
 
@@ -181,9 +197,9 @@ def report(paths: tuple[str, ...], fmt: str, output: str | None, fail_on: tuple[
     from .io import atomic_output
     from .report import render
 
+    against = options.pop("against", None)
     config = build_config(options)
-    result, docs = _scan(paths, config)
-    texts = {d.id: d.text for d in docs}
+    result, docs, texts = _scan(paths, config, against)
     rendered = render(result, texts, fmt, color=_color(output))
     with atomic_output(output) as out:
         out.write(rendered)
@@ -222,13 +238,16 @@ def clean(
     from .io import atomic_output
     from .pipeline import records
 
+    against = options.pop("against", None)
     config = build_config(
         options, **{"boilerplate.keep_boilerplate": keep_boilerplate, "repeats.keep_repeats": keep_repeats}
     )
     if streaming:
+        if against:
+            raise DedupClickError("--streaming and --against cannot be used together yet")
         _clean_streaming(paths, config, output, annotate_only)
         return
-    result, docs = _scan(paths, config)
+    result, docs, _ = _scan(paths, config, against)
     out_records = records(result, docs, config, annotate_only=annotate_only)
     if output and output.lower().endswith(".parquet"):
         from .parquet import input_schema, write_parquet
@@ -309,3 +328,78 @@ def config_show(config_path: str | None) -> None:
     """Print the effective configuration and its fingerprint as JSON."""
     config = build_config({"config_path": config_path})
     click.echo(json.dumps({"config": config.to_dict(), "fingerprint": config.fingerprint()}, indent=2))
+
+
+@main.group(name="index")
+def index_group() -> None:
+    """A persistent index: add documents once, check later batches against them (--against)."""
+
+
+@index_group.command(name="add")
+@click.argument("index")
+@common_options
+def index_add(index: str, paths: tuple[str, ...], **options: Any) -> None:
+    """Add the documents of PATHS to INDEX (an SQLite file, created if missing, or redis://...).
+
+    Prints a JSON summary to stdout: what was added and what it duplicates in the index.
+    """
+    from .index import add_documents, gather_prior, open_index
+    from .pipeline import analyse, collect
+
+    options.pop("against", None)
+    config = build_config(options)
+    status = _Status()
+    store = open_index(index, config, create=True)
+    try:
+        docs, skipped = collect(_read(paths, config), config, status)
+        prior = gather_prior(store, docs, config)
+        result = analyse(docs, skipped, config, status, prior)
+        status("writing the index", 0, 0)
+        store.apply(add_documents(store, docs, result, prior, config))
+    finally:
+        status.done()
+        store.close()
+    stats = result.stats
+    summary = {
+        "index": index,
+        "added": len(docs),
+        "skipped": len(result.skipped),
+        "duplicates": stats["duplicates"],
+        "repeat_spans": stats["repeat_spans"],
+        "boilerplate_spans": stats["boilerplate_spans"],
+    }
+    click.echo(json.dumps(summary))
+    for sk in result.skipped:
+        click.echo(f"dedup: skipped {sk.where}: {sk.reason}", err=True)
+
+
+@index_group.command(name="stats")
+@click.argument("index")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="dedup.toml to read.")
+def index_stats(index: str, config_path: str | None) -> None:
+    """Print counts and sizes of INDEX as JSON."""
+    from .index import open_index
+
+    store = open_index(index, build_config({"config_path": config_path}))
+    try:
+        data = {**store.stats(), "settings": store.settings()}
+    finally:
+        store.close()
+    click.echo(json.dumps(data, indent=2))
+
+
+@index_group.command(name="remove")
+@click.argument("index")
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="dedup.toml to read.")
+def index_remove(index: str, ids: tuple[str, ...], config_path: str | None) -> None:
+    """Remove documents by id from INDEX."""
+    from .index import open_index, remove_documents
+
+    config = build_config({"config_path": config_path})
+    store = open_index(index, config)
+    try:
+        store.apply(remove_documents(store, list(dict.fromkeys(ids)), config))
+    finally:
+        store.close()
+    click.echo(json.dumps({"index": index, "removed": len(set(ids))}))

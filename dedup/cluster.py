@@ -50,10 +50,12 @@ def _priority(policy: str, lengths: Sequence[int]) -> Callable[[int], tuple[int,
     raise ValueError(f"unknown keep policy {policy!r}")
 
 
-def keep_rank(lengths: Sequence[int], *, policy: str) -> dict[int, int]:
+def keep_rank(lengths: Sequence[int], *, policy: str, prior: int = 0) -> dict[int, int]:
     """Rank of every document under ``policy`` (0 is kept first): decides which of two
-    documents holds the original of a passage they share."""
-    order = sorted(range(len(lengths)), key=_priority(policy, lengths))
+    documents holds the original of a passage they share. The first ``prior`` documents (from
+    a persistent index) rank before all others."""
+    priority = _priority(policy, lengths)
+    order = sorted(range(len(lengths)), key=lambda m: (m >= prior, priority(m)))
     return {doc: r for r, doc in enumerate(order)}
 
 

@@ -83,9 +83,20 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
 
 
 def find_clusters(
-    ids: Sequence[str], texts: Sequence[str], config: NearDupConfig, *, progress: Callable[[int, int], None] | None = None
+    ids: Sequence[str],
+    texts: Sequence[str],
+    config: NearDupConfig,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    prior: int = 0,
+    links: Sequence[tuple[int, int]] = (),
 ) -> tuple[Cluster, ...]:
     """Clusters of near-duplicate documents, in order of their first member.
+
+    The first ``prior`` documents come from a persistent index (``--against``): a cluster that
+    holds one of them keeps one of them (the keep policy picks among them), since indexed
+    documents are already published; ``links`` are pairs the index already joined (its earlier
+    clusters). Clusters of indexed documents alone are returned too (the caller filters them).
 
     Exact copies (same normalised words) are grouped by hash first; one representative per
     group is sketched and banded; every LSH candidate is verified with
@@ -131,7 +142,7 @@ def find_clusters(
     key = lru_cache(maxsize=8192)(lambda i: norm_key(texts[i]))
 
     uf = UnionFind(n)
-    for a, b in exact_edges:
+    for a, b in (*exact_edges, *links):
         uf.union(a, b)
     # Most similar candidates first; a pair already joined through other verified edges needs
     # no alignment of its own (the components come out the same), which saves most of the
@@ -145,7 +156,8 @@ def find_clusters(
     lengths = [len(t) for t in texts]
     clusters = []
     for number, members in enumerate(groups(uf), start=1):
-        keep = choose_keep(members, lengths, policy=config.keep)
+        indexed = [m for m in members if m < prior]
+        keep = choose_keep(indexed or members, lengths, policy=config.keep)
         similarity = {ids[m]: round(text_similarity(key(keep), key(m)), 4) for m in members}
         clusters.append(
             Cluster(

@@ -6,12 +6,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .errors import InputError
 from .model import Cluster, DocSummary, Document, Report, Skipped, Span
 from .text import line_spans
+
+if TYPE_CHECKING:
+    from .index import Prior
+    from .index.store import Store
 
 Progress = Callable[[str, int, int], None]
 """Called as work advances: (stage, done, total); total is 0 where it is not known yet."""
@@ -68,31 +72,73 @@ def scan_documents(items: Iterable[Any], config: Config, progress: Progress = _q
 
     ``progress`` is called as each stage advances (the CLI draws it as a bar on a terminal).
     """
+    docs, skipped = collect(items, config, progress)
+    return analyse(docs, skipped, config, progress), docs
+
+
+def analyse(
+    docs: Sequence[Document],
+    skipped: Sequence[Skipped],
+    config: Config,
+    progress: Progress = _quiet,
+    prior: Prior | None = None,
+) -> Report:
+    """Run the stages over ``docs``.
+
+    With ``prior`` (documents loaded from a persistent index, see :mod:`dedup.index`) the
+    indexed documents take part as if they came first in the input, and the report covers the
+    new documents only: their clusters (which may name indexed documents), their spans.
+    """
     from .boilerplate import find_boilerplate
     from .neardup import find_clusters
     from .repeats import find_repeats
 
-    docs, skipped = collect(items, config, progress)
-    ids = [d.id for d in docs]
-    texts = [d.text for d in docs]
+    before: Sequence[Document] = prior.docs if prior is not None else ()
+    everything = [*before, *docs]
+    ids = [d.id for d in everything]
     clusters: tuple[Cluster, ...] = ()
     if config.runs("duplicates"):
-        clusters = find_clusters(ids, texts, config.neardup, progress=lambda done, total: progress("near-duplicates", done, total))
+        clusters = find_clusters(
+            ids,
+            [d.text for d in everything],
+            config.neardup,
+            progress=lambda done, total: progress("near-duplicates", done, total),
+            prior=len(before),
+            links=prior.links if prior is not None else (),
+        )
     spans: dict[str, list[Span]] = {d.id: [] for d in docs}
+    flagged: dict[str, list[Span]] = {d.id: [] for d in everything}
     if config.runs("boilerplate"):
-        found_bp = find_boilerplate(docs, config.boilerplate, progress=lambda done, total: progress("boilerplate", done, total))
+        # Indexed documents get their boilerplate again, with the new documents' lines counted
+        # too: a line may have become boilerplate since they were added.
+        found_bp = find_boilerplate(
+            everything,
+            config.boilerplate,
+            progress=lambda done, total: progress("boilerplate", done, total),
+            prior=prior.lines if prior is not None else None,
+            counted=docs,
+        )
         for doc_id, found in found_bp.items():
-            spans[doc_id].extend(found)
+            flagged[doc_id].extend(found)
     if config.runs("repeats"):
-        found_rep = find_repeats(docs, clusters, spans, config, progress=lambda done, total: progress("repeated passages", done, total))
-        for doc_id, found in found_rep.items():
-            spans[doc_id].extend(found)
+        found_rep = find_repeats(
+            everything, clusters, flagged, config,
+            progress=lambda done, total: progress("repeated passages", done, total), prior=len(before),
+        )
+        for doc_id in spans:
+            spans[doc_id].extend(found_rep[doc_id])
+    for doc_id in spans:
+        spans[doc_id].extend(flagged[doc_id])
+    if before:
+        from .index import prior_clusters
+
+        clusters = prior_clusters(clusters, len(before), ids)
     ordered = {k: tuple(sorted(v, key=lambda s: (s.start, s.end, s.kind))) for k, v in spans.items()}
     summaries = tuple(
         DocSummary(id=d.id, chars=len(d.text), lines=len(line_spans(d.text)), source=str(d.source or ""))
         for d in docs
     )
-    report = Report(
+    return Report(
         config_fingerprint=config.fingerprint(),
         documents=summaries,
         clusters=clusters,
@@ -100,7 +146,20 @@ def scan_documents(items: Iterable[Any], config: Config, progress: Progress = _q
         skipped=tuple(skipped),
         stats=_stats(docs, clusters, ordered, config),
     )
-    return report, docs
+
+
+def scan_against(
+    items: Iterable[Any], config: Config, store: Store, progress: Progress = _quiet
+) -> tuple[Report, list[Document], Prior]:
+    """:func:`scan_documents` against a persistent index: the report covers ``items`` only,
+    and names the indexed documents they duplicate. Also returns the indexed documents that
+    were loaded (their texts are needed to show a match)."""
+    from .index import gather_prior
+
+    docs, skipped = collect(items, config, progress)
+    progress("looking up the index", 0, 0)
+    prior = gather_prior(store, docs, config)
+    return analyse(docs, skipped, config, progress, prior), docs, prior
 
 
 def _stats(docs: Sequence[Document], clusters: Sequence[Cluster], spans: Mapping[str, tuple[Span, ...]], config: Config) -> dict[str, Any]:

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 from rapidfuzz.distance import ScoreAlignment
 
@@ -88,6 +90,18 @@ def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[
         if len(tokens) >= min_words:
             out.append(Passage(doc_index, ps, pe, key_of(tokens)))
     return out
+
+
+def passage_band_keys(text: str, *, min_words: int, seed: int, skip: Sequence[tuple[int, int]] = ()) -> npt.NDArray[np.uint64]:
+    """The LSH band keys of every passage of ``text``, unique and sorted: what a persistent index
+    stores so that a later document's passages find this one (the keys are those
+    :func:`find_repeats` bands with)."""
+    found = passages(0, text, min_words=min_words, skip=skip)
+    if not found:
+        return np.empty(0, dtype=np.uint64)
+    sets = [shingle_hashes(word_hashes(words(text[p.start : p.end])), PASSAGE_SHINGLE) for p in found]
+    bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
+    return np.unique(band_keys(signatures(sets, num_perm=PASSAGE_PERM, seed=seed), bands, rows))
 
 
 def _copy_and_source(a: Passage, b: Passage, rank: Mapping[int, int]) -> tuple[Passage, Passage]:
@@ -238,8 +252,12 @@ def find_repeats(
     config: Config,
     *,
     progress: Callable[[int, int], None] | None = None,
+    prior: int = 0,
 ) -> dict[str, list[Span]]:
-    """Repeated sections of every document, each with the span it repeats (``Span.source``)."""
+    """Repeated sections of every document, each with the span it repeats (``Span.source``).
+
+    The first ``prior`` documents come from a persistent index: they rank before every other
+    document, so a passage they share with a new document is the new document's repeat."""
     rc = config.repeats
     index_of = {d.id: i for i, d in enumerate(docs)}
     cluster_of = {index_of[m]: c.id for c in clusters for m in c.members}
@@ -248,7 +266,7 @@ def find_repeats(
     dropped = {index_of[m] for c in clusters for m in c.members if m != c.keep}
     lengths = [len(d.text) for d in docs]
     # Rank of each document under the keep policy: lower rank is the original.
-    rank = keep_rank(lengths, policy=config.neardup.keep)
+    rank = keep_rank(lengths, policy=config.neardup.keep, prior=prior)
 
     all_passages: list[Passage] = []
     doc_units: list[tuple[list[tuple[int, int]], list[int]]] = []  # units and their starts
@@ -343,5 +361,5 @@ def _drop_overlaps(spans: list[Span]) -> list[Span]:
     return kept
 
 
-__all__ = ["Passage", "find_repeats", "passages"]
+__all__ = ["Passage", "find_repeats", "passage_band_keys", "passages"]
 

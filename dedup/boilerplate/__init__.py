@@ -14,7 +14,7 @@ A line is boilerplate when its score reaches ``BoilerplateConfig.threshold`` (de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..config import BoilerplateConfig
 from ..model import Document, Span
@@ -46,9 +46,18 @@ def _enabled(config: BoilerplateConfig, code: str, name: str) -> bool:
 
 
 def find_boilerplate(
-    docs: Sequence[Document], config: BoilerplateConfig, *, progress: Callable[[int, int], None] | None = None
+    docs: Sequence[Document],
+    config: BoilerplateConfig,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    prior: Mapping[str, Mapping[str, int]] | None = None,
+    counted: Sequence[Document] | None = None,
 ) -> dict[str, list[Span]]:
     """Boilerplate spans (whole lines, without their line breaks) of every document.
+
+    ``prior`` adds line counts from a persistent index to the corpus evidence (see
+    :func:`~dedup.boilerplate.features.corpus_counts`); ``counted`` are the documents whose
+    lines are counted (default: ``docs``; documents loaded from the index are already in ``prior``).
 
     >>> from dedup.model import Document
     >>> spans = find_boilerplate([Document("a", "Real text.\\nLeave a Comment")], BoilerplateConfig())
@@ -58,7 +67,7 @@ def find_boilerplate(
     catalogue = load_catalogue(tuple(config.rules)).pick(config.select, config.ignore)
     use_corpus = _enabled(config, "C001", "corpus")
     use_model = _enabled(config, "M001", "model")
-    doc_counts, site_counts = corpus_counts(docs)
+    doc_counts, site_counts = corpus_counts(docs if counted is None else counted, prior)
     out: dict[str, list[Span]] = {}
     for number, doc in enumerate(docs, start=1):
         if progress is not None and (number % 500 == 0 or number == len(docs)):

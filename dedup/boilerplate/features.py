@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..model import Document
@@ -66,18 +66,35 @@ def line_key(line: str) -> str:
     return _DIGITS.sub("0", normalise(line))
 
 
-def corpus_counts(docs: Sequence[Document]) -> tuple[Counter[str], Counter[object]]:
+def line_keys(text: str) -> set[str]:
+    """The distinct non-empty :func:`line_key` of the lines of ``text``."""
+    keys = {line_key(text[s:e]) for s, e in line_spans(text)}
+    keys.discard("")
+    return keys
+
+
+def corpus_counts(
+    docs: Sequence[Document], prior: Mapping[str, Mapping[str, int]] | None = None
+) -> tuple[Counter[str], Counter[object]]:
     """Line-key counts over the corpus.
 
     Returns ``(doc_counts, site_counts)``: documents holding each key, and a counter keyed
     both by key (number of distinct sites holding it; a document without a site is a site of
-    its own) and by ``(site, key)`` (documents of that site holding it).
+    its own) and by ``(site, key)`` (documents of that site holding it). ``prior`` adds counts
+    from a persistent index: per key, documents per site (``""`` for documents without one).
     """
     doc_counts: Counter[str] = Counter()
     site_counts: Counter[object] = Counter()
+    for k, per_site in (prior or {}).items():
+        for site, count in per_site.items():
+            doc_counts[k] += count
+            if site:
+                site_counts[k] += 1
+                site_counts[(site, k)] += count
+            else:
+                site_counts[k] += count
     for doc in docs:
-        keys = {line_key(doc.text[s:e]) for s, e in line_spans(doc.text)}
-        keys.discard("")
+        keys = line_keys(doc.text)
         doc_counts.update(keys)
         for k in keys:
             if not doc.site:
