@@ -380,7 +380,7 @@ def index_stats(index: str, config_path: str | None) -> None:
     """Print counts and sizes of INDEX as JSON."""
     from .index import open_index
 
-    store = open_index(index, build_config({"config_path": config_path}))
+    store = open_index(index, build_config({"config_path": config_path}), for_stages=False)
     try:
         data = {**store.stats(), "settings": store.settings()}
     finally:
@@ -397,7 +397,7 @@ def index_remove(index: str, ids: tuple[str, ...], config_path: str | None) -> N
     from .index import open_index, remove_documents
 
     config = build_config({"config_path": config_path})
-    store = open_index(index, config)
+    store = open_index(index, config, for_stages=False)
     try:
         store.apply(remove_documents(store, list(dict.fromkeys(ids)), config))
     finally:

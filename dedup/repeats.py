@@ -92,16 +92,32 @@ def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[
     return out
 
 
-def passage_band_keys(text: str, *, min_words: int, seed: int, skip: Sequence[tuple[int, int]] = ()) -> npt.NDArray[np.uint64]:
-    """The LSH band keys of every passage of ``text``, unique and sorted: what a persistent index
-    stores so that a later document's passages find this one (the keys are those
-    :func:`find_repeats` bands with)."""
-    found = passages(0, text, min_words=min_words, skip=skip)
-    if not found:
-        return np.empty(0, dtype=np.uint64)
-    sets = [shingle_hashes(word_hashes(words(text[p.start : p.end])), PASSAGE_SHINGLE) for p in found]
-    bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
-    return np.unique(band_keys(signatures(sets, num_perm=PASSAGE_PERM, seed=seed), bands, rows))
+def passage_band_keys(
+    texts: Sequence[str],
+    *,
+    min_words: int,
+    seed: int,
+    skips: Sequence[Sequence[tuple[int, int]]] | None = None,
+    bands: int | None = None,
+) -> list[npt.NDArray[np.uint64]]:
+    """The LSH band keys of every passage of each text, unique and sorted: what a persistent
+    index stores so that a later document's passages find this one (the keys are those
+    :func:`find_repeats` bands with; ``bands`` keeps only the first few). ``skips`` are spans to
+    leave out of each text (boilerplate)."""
+    all_bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
+    bands = all_bands if bands is None else min(bands, all_bands)
+    sets: list[npt.NDArray[np.uint32]] = []
+    owner: list[int] = []
+    for i, text in enumerate(texts):
+        for p in passages(i, text, min_words=min_words, skip=skips[i] if skips is not None else ()):
+            sets.append(shingle_hashes(word_hashes(words(text[p.start : p.end])), PASSAGE_SHINGLE))
+            owner.append(i)
+    if not sets:
+        return [np.empty(0, dtype=np.uint64) for _ in texts]
+    keys = band_keys(signatures(sets, num_perm=PASSAGE_PERM, seed=seed), bands, rows)
+    owners = np.asarray(owner)
+    bounds = np.searchsorted(owners, np.arange(len(texts) + 1))
+    return [np.unique(keys[bounds[i] : bounds[i + 1]]) for i in range(len(texts))]
 
 
 def _copy_and_source(a: Passage, b: Passage, rank: Mapping[int, int]) -> tuple[Passage, Passage]:

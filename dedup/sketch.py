@@ -82,6 +82,7 @@ def _permuted(hashes: npt.NDArray[np.uint32], a: npt.NDArray[np.uint32], b: npt.
         return hv[:, None] * a[None, :] + b[None, :]
 
 
+@lru_cache(maxsize=32)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """Bands and rows per band for ``threshold``, from datasketch's optimiser.
 

@@ -232,3 +232,15 @@ def test_redis_index_gives_the_sqlite_results(halves: tuple[Path, Path, Path], t
     other = redis_url + "?prefix=other"
     result = CliRunner().invoke(main, ["clean", query, "--against", other])
     assert result.exit_code == 2 and "empty index" in result.stderr
+
+
+def test_index_without_passages_is_refused_for_repeats(halves: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    a, b, _ = halves
+    index = str(tmp_path / "ix.db")
+    _run("index", "add", index, str(a), "--only", "duplicates")
+    assert json.loads(_run("index", "stats", index))["passage_keys"] == 0
+    result = CliRunner().invoke(main, ["clean", str(b), "--against", index])
+    assert result.exit_code == 2 and "holds no passages" in result.stderr
+    out = read_jsonl(_run("clean", "--annotate-only", str(b), "--against", index, "--only", "duplicates"))
+    assert any(r["dedup"]["duplicate_of"] for r in out)
+    _run("index", "remove", index, json.loads(a.read_text().splitlines()[0])["id"])

@@ -16,7 +16,7 @@ is a Redis server (:mod:`dedup.index.redis`), shared by several workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,9 +25,20 @@ import numpy.typing as npt
 from ..config import Config
 from ..errors import IndexStoreError, InputError
 from ..model import Cluster, Document, Report
-from .store import FORMAT, Change, NewRow, Store, StoredDoc, line_hash
+from .store import FORMAT, Change, Keys, NewRow, Store, StoredDoc, line_hash
+
+# Passage band keys an index keeps per passage: the first 8 of the 32 bands a run uses. A run
+# proposes a pair of 2-word-shingle Jaccard J with probability 1-(1-J²)^32, the index
+# 1-(1-J²)^8: 0.90 at J=0.5, 0.97 at J=0.6, 0.999 at J=0.8; the index is four times smaller.
+PASSAGE_BANDS = 8
+# Indexed documents loaded per passage band key: the earliest, which are the sources a copy is
+# credited to. A line shared by thousands of indexed documents loads a few, not all of them.
+PASSAGE_ROWS_PER_KEY = 8
 
 __all__ = ["Prior", "add_documents", "gather_prior", "index_settings", "open_index", "remove_documents"]
+
+
+_NO_KEYS = np.empty(0, dtype=np.int64)
 
 
 def index_settings(config: Config) -> dict[str, object]:
@@ -43,13 +54,15 @@ def index_settings(config: Config) -> dict[str, object]:
         "shingle_size": nd.shingle_size,
         "lsh_threshold": nd.lsh_threshold,
         "passage_min_words": config.repeats.min_words,
-        "passage": [PASSAGE_SHINGLE, PASSAGE_PERM, PASSAGE_LSH_THRESHOLD],
+        "passage": [PASSAGE_SHINGLE, PASSAGE_PERM, PASSAGE_LSH_THRESHOLD, PASSAGE_BANDS],
+        "passages": config.runs("repeats"),
     }
 
 
-def open_index(location: str, config: Config, *, create: bool = False) -> Store:
+def open_index(location: str, config: Config, *, create: bool = False, for_stages: bool = True) -> Store:
     """Open the index at ``location`` (a file path, or ``redis://...``), checking that it was
-    built with ``config``'s settings; ``create`` makes a new one where there is none."""
+    built with ``config``'s settings; ``create`` makes a new one where there is none. With
+    ``for_stages``, an index without passages is refused when ``config`` runs the repeats stage."""
     store: Store
     if location.startswith(("redis://", "rediss://", "unix://")):
         from .redis import RedisStore
@@ -67,10 +80,16 @@ def open_index(location: str, config: Config, *, create: bool = False) -> Store:
             raise IndexStoreError(f"{location}: empty index (add documents with `dedup index add {location} PATH...`)")
         store.create(wanted)
         return store
-    if found != wanted:
-        diff = ", ".join(f"{k}={found.get(k)!r} (now {v!r})" for k, v in wanted.items() if found.get(k) != v)
+    diff = ", ".join(f"{k}={found.get(k)!r} (now {v!r})" for k, v in wanted.items() if found.get(k) != v and k != "passages")
+    if diff:
         store.close()
         raise IndexStoreError(f"{location}: index built with other settings: {diff}; use those settings or a new index")
+    if for_stages and wanted["passages"] and not found.get("passages"):
+        store.close()
+        raise IndexStoreError(
+            f"{location}: index holds no passages (built without the repeats stage); "
+            "add --only duplicates --only boilerplate, or build a new index with every stage"
+        )
     return store
 
 
@@ -114,17 +133,19 @@ def _doc_band_keys(sigs: npt.NDArray[np.uint32], config: Config) -> npt.NDArray[
     return band_keys(sigs, bands, rows).view(np.int64)
 
 
-def _passage_keys(text: str, spans: Iterable[tuple[int, int]], config: Config) -> tuple[int, ...]:
+def _passage_keys(
+    texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None, config: Config
+) -> list[npt.NDArray[np.int64]]:
     from ..repeats import passage_band_keys
 
-    keys = passage_band_keys(text, min_words=config.repeats.min_words, seed=config.neardup.seed, skip=list(spans))
-    return tuple(int(k) for k in keys.view(np.int64))
+    found = passage_band_keys(texts, min_words=config.repeats.min_words, seed=config.neardup.seed, skips=spans, bands=PASSAGE_BANDS)
+    return [keys.view(np.int64) for keys in found]
 
 
 def gather_prior(store: Store, docs: Sequence[Document], config: Config) -> Prior:
     """Load from ``store`` the indexed documents that ``docs`` could match (see :class:`Prior`)."""
     from ..boilerplate.features import line_keys
-    from ..neardup import MIN_ESTIMATED_JACCARD
+    from ..neardup import BATCH, MIN_ESTIMATED_JACCARD
 
     taken = store.rows_of(d.id for d in docs)
     if taken:
@@ -149,9 +170,10 @@ def gather_prior(store: Store, docs: Sequence[Document], config: Config) -> Prio
         rows.update(r for _, r in store.exact_matches(set(exact)))
     if config.runs("repeats"):
         passage_keys: set[int] = set()
-        for d in docs:
-            passage_keys.update(_passage_keys(d.text, (), config))
-        rows.update(store.passage_matches(passage_keys))
+        for start in range(0, len(docs), BATCH):
+            for keys in _passage_keys([d.text for d in docs[start : start + BATCH]], None, config):
+                passage_keys.update(keys.tolist())
+        rows.update(store.passage_matches(passage_keys, per_key=PASSAGE_ROWS_PER_KEY))
     loaded = {d.row: d for d in store.load(rows)}
     missing = {d.rep for d in loaded.values()} - set(loaded)
     loaded.update({d.row: d for d in store.load(missing)})
@@ -172,6 +194,10 @@ def gather_prior(store: Store, docs: Sequence[Document], config: Config) -> Prio
     )
 
 
+def _has_passages(store: Store) -> bool:
+    return bool((store.settings() or {}).get("passages"))
+
+
 def add_documents(store: Store, docs: Sequence[Document], report: Report, prior: Prior, config: Config) -> Change:
     """What adding ``docs`` writes, given the report of their run against the index (with
     ``prior``); apply it with ``store.apply``."""
@@ -185,7 +211,7 @@ def add_documents(store: Store, docs: Sequence[Document], report: Report, prior:
     stored_by_row = {d.row: d for d in prior.stored}
     rep_of = {d.row: d.rep for d in prior.stored}
     reps: dict[int, int] = {}
-    passages_off: dict[int, tuple[int, ...]] = {}
+    passages_off: dict[int, Keys] = {}
     for cluster in report.clusters:
         keep = row_of[cluster.keep]
         for member in cluster.members:
@@ -197,14 +223,19 @@ def add_documents(store: Store, docs: Sequence[Document], report: Report, prior:
                     reps[m] = keep
                     rep_of[m] = keep
                 old_doc = stored_by_row[old]
-                passages_off[old] = _passage_keys(old_doc.text, old_doc.spans, config)
+                if _has_passages(store):
+                    passages_off[old] = _passage_keys([old_doc.text], [old_doc.spans], config)[0]
             elif row not in rep_of:
                 rep_of[row] = keep
     lines: dict[tuple[int, str], int] = {}
     new_rows = []
+    all_spans = [tuple((s.start, s.end) for s in report.spans.get(d.id, ()) if s.kind == "boilerplate") for d in docs]
+    with_passages = _has_passages(store)
+    kept = [i for i, _ in enumerate(docs) if rep_of.get(next_row + i, next_row + i) == next_row + i and with_passages]
+    kept_keys = dict(zip(kept, _passage_keys([docs[i].text for i in kept], [all_spans[i] for i in kept], config), strict=True))
     for i, d in enumerate(docs):
         row = next_row + i
-        spans = tuple((s.start, s.end) for s in report.spans.get(d.id, ()) if s.kind == "boilerplate")
+        spans = all_spans[i]
         rep = rep_of.get(row, row)
         for k in line_keys(d.text):
             pair = (line_hash(k), d.site or "")
@@ -219,8 +250,8 @@ def add_documents(store: Store, docs: Sequence[Document], report: Report, prior:
                 spans=spans,
                 exact=exact[i],
                 signature=sigs[i].astype("<u4").tobytes(),
-                band_keys=tuple(int(k) for k in band[i]) if valid[i] else (),
-                passage_keys=_passage_keys(d.text, spans, config) if rep == row else (),
+                band_keys=band[i] if valid[i] else band[i][:0],
+                passage_keys=kept_keys.get(i, _NO_KEYS),
             )
         )
     return Change(
@@ -244,23 +275,24 @@ def remove_documents(store: Store, ids: Sequence[str], config: Config) -> Change
     band = _doc_band_keys(sigs, config)
     removed = []
     lines: dict[tuple[int, str], int] = {}
-    passages_off: dict[int, tuple[int, ...]] = {}
+    passages_off: dict[int, Keys] = {}
     for i, d in enumerate(docs):
-        removed.append((d.row, d.id, exact[i], tuple(int(k) for k in band[i]) if valid[i] else ()))
+        removed.append((d.row, d.id, exact[i], band[i] if valid[i] else band[i][:0]))
         for k in line_keys(d.text):
             pair = (line_hash(k), d.site)
             lines[pair] = lines.get(pair, 0) - 1
-        if d.rep == d.row:
-            passages_off[d.row] = _passage_keys(d.text, d.spans, config)
+        if d.rep == d.row and _has_passages(store):
+            passages_off[d.row] = _passage_keys([d.text], [d.spans], config)[0]
     reps: dict[int, int] = {}
-    passages_on: dict[int, tuple[int, ...]] = {}
+    passages_on: dict[int, Keys] = {}
     for rep, members in store.members(r for r in gone).items():
         left = [m for m in members if m not in gone]
         if rep in gone and left:
             new_rep = min(left)
             reps.update({m: new_rep for m in left})
-            (heir,) = store.load([new_rep])
-            passages_on[new_rep] = _passage_keys(heir.text, heir.spans, config)
+            if _has_passages(store):
+                (heir,) = store.load([new_rep])
+                passages_on[new_rep] = _passage_keys([heir.text], [heir.spans], config)[0]
     return Change(
         remove=tuple(removed), reps=reps, passages_off=passages_off, passages_on=passages_on, lines=lines, next_row=store.next_row()
     )

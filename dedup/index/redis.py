@@ -97,8 +97,8 @@ class RedisStore:
         found = self._members([self._k("x", k.hex()) for k in key_list])
         return [(k, int(r)) for k, rows in zip(key_list, found, strict=True) for r in rows]
 
-    def passage_matches(self, keys: Iterable[int]) -> set[int]:
-        return {int(r) for rows in self._members([self._k("p", k) for k in keys]) for r in rows}
+    def passage_matches(self, keys: Iterable[int], *, per_key: int) -> set[int]:
+        return {r for rows in self._members([self._k("p", k) for k in keys]) for r in sorted(int(x) for x in rows)[:per_key]}
 
     def _docs(self, rows: list[int], fields: list[str]) -> list[list[Any]]:
         out: list[list[Any]] = []
@@ -178,7 +178,7 @@ class RedisStore:
             pipe.srem(self._k("x", exact.hex()), row)
             if rep is not None:
                 pipe.srem(self._k("g", int(rep)), row)
-            for k in keys:
+            for k in keys.tolist():
                 pipe.srem(self._k("b", k), row)
             band_count -= len(keys)
         for r in change.add:
@@ -198,9 +198,9 @@ class RedisStore:
             pipe.sadd(self._k("x", r.exact.hex()), r.row)
             pipe.sadd(self._k("g", r.rep), r.row)
             kept += r.rep == r.row
-            for k in r.band_keys:
+            for k in r.band_keys.tolist():
                 pipe.sadd(self._k("b", k), r.row)
-            for k in r.passage_keys:
+            for k in r.passage_keys.tolist():
                 pipe.sadd(self._k("p", k), r.row)
             band_count += len(r.band_keys)
             passage_count += len(r.passage_keys)
@@ -215,11 +215,11 @@ class RedisStore:
                 pipe.sadd(self._k("g", rep), row)
                 kept += rep == row
         for row, keys in change.passages_off.items():
-            for k in keys:
+            for k in keys.tolist():
                 pipe.srem(self._k("p", k), row)
             passage_count -= len(keys)
         for row, keys in change.passages_on.items():
-            for k in keys:
+            for k in keys.tolist():
                 pipe.sadd(self._k("p", k), row)
             passage_count += len(keys)
         for (k, site), n in change.lines.items():

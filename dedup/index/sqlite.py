@@ -99,9 +99,12 @@ class SQLiteStore:
         self.db.executemany("INSERT OR IGNORE INTO qb VALUES (?)", ((k,) for k in keys))
         return [(bytes(k), int(r)) for k, r in self.db.execute("SELECT d.exact, d.row FROM qb JOIN docs d ON d.exact = qb.key")]
 
-    def passage_matches(self, keys: Iterable[int]) -> set[int]:
+    def passage_matches(self, keys: Iterable[int], *, per_key: int) -> set[int]:
         self._keys(keys)
-        return {int(r) for (r,) in self.db.execute("SELECT DISTINCT p.row FROM q JOIN passages p ON p.key = q.key")}
+        found: set[int] = set()
+        for (key,) in self.db.execute("SELECT key FROM q"):
+            found.update(r for (r,) in self.db.execute("SELECT row FROM passages WHERE key = ? ORDER BY row LIMIT ?", (key, per_key)))
+        return found
 
     def signatures(self, rows: Iterable[int]) -> dict[int, bytes]:
         self._keys(rows)
@@ -167,7 +170,7 @@ class SQLiteStore:
                 raise IndexStoreError(f"{self.location}: another process added documents meanwhile; run the add again")
             for row, _, _, keys in change.remove:
                 db.execute("DELETE FROM docs WHERE row = ?", (row,))
-                db.executemany("DELETE FROM bands WHERE key = ? AND row = ?", ((k, row) for k in keys))
+                db.executemany("DELETE FROM bands WHERE key = ? AND row = ?", ((k, row) for k in keys.tolist()))
             for r in change.add:
                 db.execute(
                     "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -176,13 +179,13 @@ class SQLiteStore:
                         zlib.compress(r.text.encode("utf-8", "surrogatepass"), 6), json.dumps([list(s) for s in r.spans]),
                     ),
                 )
-                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", ((k, r.row) for k in r.band_keys))
-                db.executemany("INSERT OR IGNORE INTO passages VALUES (?, ?)", ((k, r.row) for k in r.passage_keys))
+                db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", ((k, r.row) for k in r.band_keys.tolist()))
+                db.executemany("INSERT OR IGNORE INTO passages VALUES (?, ?)", ((k, r.row) for k in r.passage_keys.tolist()))
             db.executemany("UPDATE docs SET rep = ? WHERE row = ?", ((rep, row) for row, rep in change.reps.items()))
             for row, keys in change.passages_off.items():
-                db.executemany("DELETE FROM passages WHERE key = ? AND row = ?", ((k, row) for k in keys))
+                db.executemany("DELETE FROM passages WHERE key = ? AND row = ?", ((k, row) for k in keys.tolist()))
             for row, keys in change.passages_on.items():
-                db.executemany("INSERT OR IGNORE INTO passages VALUES (?, ?)", ((k, row) for k in keys))
+                db.executemany("INSERT OR IGNORE INTO passages VALUES (?, ?)", ((k, row) for k in keys.tolist()))
             db.executemany(
                 "INSERT INTO lines VALUES (?, ?, ?) ON CONFLICT (key, site) DO UPDATE SET docs = docs + excluded.docs",
                 ((k, site, n) for (k, site), n in change.lines.items()),

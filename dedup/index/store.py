@@ -15,7 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 FORMAT = 1  # bump when the stored layout changes
+
+Keys = npt.NDArray[np.int64]
+"""Band keys as signed 64-bit integers (what SQLite stores)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +48,8 @@ class NewRow:
     spans: tuple[tuple[int, int], ...]
     exact: bytes
     signature: bytes
-    band_keys: tuple[int, ...]
-    passage_keys: tuple[int, ...]
+    band_keys: Keys
+    passage_keys: Keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +62,10 @@ class Change:
     """
 
     add: tuple[NewRow, ...] = ()
-    remove: tuple[tuple[int, str, bytes, tuple[int, ...]], ...] = ()  # (row, id, exact, band keys)
+    remove: tuple[tuple[int, str, bytes, Keys], ...] = ()  # (row, id, exact, band keys)
     reps: Mapping[int, int] = field(default_factory=dict)
-    passages_off: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
-    passages_on: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    passages_off: Mapping[int, Keys] = field(default_factory=dict)
+    passages_on: Mapping[int, Keys] = field(default_factory=dict)
     lines: Mapping[tuple[int, str], int] = field(default_factory=dict)
     next_row: int = 0
 
@@ -90,8 +96,9 @@ class Store(Protocol):
     def exact_matches(self, keys: Iterable[bytes]) -> list[tuple[bytes, int]]:
         """(key, row) for every indexed document with one of the exact-copy ``keys``."""
 
-    def passage_matches(self, keys: Iterable[int]) -> set[int]:
-        """Rows of kept documents with a passage band key among ``keys``."""
+    def passage_matches(self, keys: Iterable[int], *, per_key: int) -> set[int]:
+        """Rows of kept documents with a passage band key among ``keys``: the first ``per_key``
+        rows of each key."""
 
     def signatures(self, rows: Iterable[int]) -> dict[int, bytes]:
         """Stored MinHash signatures (uint32, little-endian) by row."""
