@@ -73,6 +73,14 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for flag, _, _, opts in reversed(_FIELD_OPTIONS):
         func = click.option(flag, default=None, **opts)(func)
     func = click.option(
+        "--scheduler", metavar="ADDRESS",
+        help="With --engine dask: a running scheduler (tcp://host:8786) [a local cluster of --jobs workers].",
+    )(func)
+    func = click.option(
+        "--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+        help="Run in this process, or on Dask (pip install 'dedup[dask]'; input and output as shards).",
+    )(func)
+    func = click.option(
         "--against", metavar="INDEX", help="Also check against a persistent index (file, or redis://host:port/db); see `dedup index`."
     )(func)
     func = click.option("--only", multiple=True, type=click.Choice(cfg.STAGES), help="Run only these stages (repeatable) [all].")(func)
@@ -177,6 +185,19 @@ def _scan(paths: tuple[str, ...], config: cfg.Config, against: str | None = None
         status.done()
 
 
+def _report_dask(paths: tuple[str, ...], config: cfg.Config, scheduler: str | None) -> tuple[Any, dict[str, str]]:
+    from .distributed import client, scan_report, shard_paths
+
+    shards = shard_paths(paths)
+    status = _Status()
+    try:
+        with client(scheduler, config.neardup.jobs or os.cpu_count() or 1):
+            report, docs = scan_report(shards, config, progress=status)
+    finally:
+        status.done()
+    return report, {d.id: d.text for d in docs}
+
+
 def _color(output: str | None) -> bool:
     return output in (None, "-") and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
@@ -198,8 +219,16 @@ def report(paths: tuple[str, ...], fmt: str, output: str | None, fail_on: tuple[
     from .report import render
 
     against = options.pop("against", None)
+    engine, scheduler = options.pop("engine"), options.pop("scheduler", None)
     config = build_config(options)
-    result, docs, texts = _scan(paths, config, against)
+    if engine == "dask":
+        if against:
+            raise DedupClickError("--engine dask cannot be used with --against")
+        result, texts = _report_dask(paths, config, scheduler)
+    else:
+        if scheduler:
+            raise DedupClickError("--scheduler needs --engine dask")
+        result, docs, texts = _scan(paths, config, against)
     rendered = render(result, texts, fmt, color=_color(output))
     with atomic_output(output) as out:
         out.write(rendered)
@@ -239,9 +268,17 @@ def clean(
     from .pipeline import records
 
     against = options.pop("against", None)
+    engine, scheduler = options.pop("engine"), options.pop("scheduler", None)
     config = build_config(
         options, **{"boilerplate.keep_boilerplate": keep_boilerplate, "repeats.keep_repeats": keep_repeats}
     )
+    if engine == "dask":
+        if streaming or against:
+            raise DedupClickError("--engine dask cannot be used with --streaming or --against")
+        _clean_dask(paths, config, output, annotate_only, scheduler)
+        return
+    if scheduler:
+        raise DedupClickError("--scheduler needs --engine dask")
     if streaming:
         if against:
             raise DedupClickError("--streaming and --against cannot be used together yet")
@@ -266,6 +303,30 @@ def clean(
     )
     for sk in result.skipped:
         click.echo(f"dedup: skipped {sk.where}: {sk.reason}", err=True)
+
+
+def _clean_dask(paths: tuple[str, ...], config: cfg.Config, output: str | None, annotate_only: bool, scheduler: str | None) -> None:
+    from .distributed import clean_to_shards, client, shard_paths
+
+    if not output or output == "-":
+        raise DedupClickError("--engine dask writes shards: give an output folder with -o DIR")
+    if Path(output).exists() and not Path(output).is_dir():
+        raise DedupClickError(f"{output}: exists and is not a folder (--engine dask writes one shard per input shard)")
+    shards = shard_paths(paths)
+    status = _Status()
+    try:
+        with client(scheduler, config.neardup.jobs or os.cpu_count() or 1):
+            summary = clean_to_shards(shards, config, output, annotate_only=annotate_only, progress=status)
+    finally:
+        status.done()
+    verb = "annotated" if annotate_only else "dropped"
+    click.echo(
+        f"dedup: dask, {summary['documents']:,} documents in {summary['shards']} shards, {summary['clusters']:,} clusters, "
+        f"{summary['duplicates']:,} duplicates {verb}, {len(summary['skipped']):,} skipped; shards in {output}",
+        err=True,
+    )
+    for where, reason in summary["skipped"]:
+        click.echo(f"dedup: skipped {where}: {reason}", err=True)
 
 
 def _clean_streaming(paths: tuple[str, ...], config: cfg.Config, output: str | None, annotate_only: bool) -> None:
@@ -347,6 +408,8 @@ def index_add(index: str, paths: tuple[str, ...], **options: Any) -> None:
     from .pipeline import analyse, collect
 
     options.pop("against", None)
+    if options.pop("engine") != "local" or options.pop("scheduler", None):
+        raise DedupClickError("dedup index add runs on the local engine only")
     config = build_config(options)
     status = _Status()
     store = open_index(index, config, create=True)

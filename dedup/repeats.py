@@ -276,10 +276,11 @@ def find_repeats(
     document, so a passage they share with a new document is the new document's repeat."""
     rc = config.repeats
     index_of = {d.id: i for i, d in enumerate(docs)}
-    cluster_of = {index_of[m]: c.id for c in clusters for m in c.members}
+    # Clusters may name documents that are not in ``docs`` (a shard's task sees part of the corpus).
+    cluster_of = {index_of[m]: c.id for c in clusters for m in c.members if m in index_of}
     # Near-duplicates that cleaning drops are not searched: their kept twin carries the same text,
     # as a source and as a copy.
-    dropped = {index_of[m] for c in clusters for m in c.members if m != c.keep}
+    dropped = {index_of[m] for c in clusters for m in c.members if m != c.keep and m in index_of}
     lengths = [len(d.text) for d in docs]
     # Rank of each document under the keep policy: lower rank is the original.
     rank = keep_rank(lengths, policy=config.neardup.keep, prior=prior)

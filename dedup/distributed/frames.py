@@ -1,0 +1,294 @@
+"""The stages as pure functions over pandas frames, one shard (partition) at a time.
+
+The Dask engine (:mod:`dedup.distributed`) only moves these frames around; the work inside
+each is done by the functions the local engine uses (``sketch_batch``, ``band_keys``,
+``text_similarity``, ``find_boilerplate``, ``find_repeats``, ``annotation``), so both engines
+give the same bytes.
+
+A document's position ``pos`` is ``shard << 32 | index in shard``: ordering by it is the input
+order of the local engine over the same sorted shard list, and ``pos >> 32`` is its partition.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import Config
+from ..model import Cluster, Document, Source, Span
+from ..text import norm_key
+
+SHARD_SHIFT = 32
+DOC_COLUMNS = ["pos", "id", "text", "site", "record", "source", "skipped"]
+
+
+def shard_of(pos: int) -> int:
+    return pos >> SHARD_SHIFT
+
+
+def read_shard(path: str, shard: int, config: Config) -> pd.DataFrame:
+    """The documents of one shard (JSONL or Parquet, a local path or an fsspec URL). A record
+    skipped under ``--on-error skip`` is a row with its reason in ``skipped`` and no text."""
+    from ..io import read_jsonl, read_paths
+    from ..model import Skipped
+
+    if "://" in path:
+        import fsspec
+
+        if path.lower().endswith(".parquet"):
+            raise NotImplementedError("Parquet shards from URLs: copy them locally first")
+        with fsspec.open(path, "rb") as stream:
+            items = list(read_jsonl(stream, path, config.input))
+    else:
+        items = list(read_paths([path], config.input))
+    rows: list[tuple[Any, ...]] = []
+    for i, item in enumerate(items):
+        pos = (shard << SHARD_SHIFT) | i
+        if isinstance(item, Skipped):
+            rows.append((pos, "", None, None, None, item.where, item.reason))
+        else:
+            record = json.dumps(dict(item.record), ensure_ascii=False)
+            rows.append((pos, item.id, item.text, item.site, record, str(item.source or ""), None))
+    return pd.DataFrame(rows, columns=DOC_COLUMNS).astype({"pos": "int64"})
+
+
+def documents(frame: pd.DataFrame) -> list[Document]:
+    """The frame's documents (skipped rows left out), in position order."""
+    out = []
+    for row in frame.itertuples(index=False):
+        if row.skipped is not None:
+            continue
+        source = None
+        if row.source:
+            path, _, line = str(row.source).rpartition(":")
+            source = Source(path, int(line)) if line.isdigit() and path else Source(str(row.source))
+        out.append(Document(id=row.id, text=row.text, record=json.loads(row.record), source=source, site=row.site))
+    return out
+
+
+def live(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["skipped"].isna()]
+
+
+# -- near-duplicates ------------------------------------------------------------------------------
+
+
+def sketch_frame(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Per document: exact-copy key, signature (uint32 bytes), non-empty flag and length."""
+    from ..neardup import sketch_batch
+
+    docs = live(frame)
+    nd = config.neardup
+    keys, sigs, valid = sketch_batch(list(docs["text"]), k=nd.shingle_size, num_perm=nd.num_perm, seed=nd.seed)
+    return pd.DataFrame(
+        {
+            "pos": docs["pos"].to_numpy(),
+            "exact": [k.hex() for k in keys],
+            "sig": [row.tobytes() for row in sigs],
+            "valid": valid,
+            "chars": docs["text"].str.len().to_numpy(),
+        }
+    )
+
+
+def band_frame(reps: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """One row per (band key, document) for representatives with a non-empty signature."""
+    from ..sketch import band_keys, lsh_params
+
+    reps = reps[reps["valid"]]
+    if reps.empty:
+        return pd.DataFrame({"key": np.empty(0, dtype=np.int64), "pos": np.empty(0, dtype=np.int64)})
+    sigs = np.stack([np.frombuffer(s, dtype=np.uint32) for s in reps["sig"]])
+    bands, rows = lsh_params(config.neardup.lsh_threshold, config.neardup.num_perm)
+    keys = band_keys(sigs, bands, rows).view(np.int64)
+    return pd.DataFrame({"key": keys.ravel(), "pos": np.repeat(reps["pos"].to_numpy(), keys.shape[1])})
+
+
+def bucket_pairs(bands: pd.DataFrame, max_bucket: int = 64) -> pd.DataFrame:
+    """Candidate pairs ``a < b`` of a partition that holds whole buckets: every pair of a bucket of
+    at most ``max_bucket`` documents, consecutive ones of a larger bucket (as
+    :func:`~dedup.sketch.candidate_pairs` does)."""
+    if bands.empty:
+        return pd.DataFrame({"a": np.empty(0, dtype=np.int64), "b": np.empty(0, dtype=np.int64)})
+    positions = np.unique(bands["pos"].to_numpy())
+    index = np.searchsorted(positions, bands["pos"].to_numpy())
+    # One column of keys, rows = (document, key) entries: a document appears once per band.
+    order = np.argsort(index, kind="stable")
+    keys = bands["key"].to_numpy()[order].view(np.uint64)
+    owner = index[order]
+    pairs = candidate_pairs_by_owner(keys, owner, len(positions), max_bucket=max_bucket)
+    return pd.DataFrame({"a": positions[pairs[:, 0]], "b": positions[pairs[:, 1]]})
+
+
+def candidate_pairs_by_owner(keys: np.ndarray[Any, Any], owner: np.ndarray[Any, Any], n: int, *, max_bucket: int) -> np.ndarray[Any, Any]:
+    """Pairs of owners sharing a key; a bucket over ``max_bucket`` entries chains its members."""
+    found = []
+    order = np.lexsort((owner, keys))
+    sorted_keys, sorted_owner = keys[order], owner[order]
+    if len(sorted_keys) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
+    starts = np.concatenate(([0], boundaries))
+    ends = np.concatenate((boundaries, [len(sorted_keys)]))
+    for s, e in zip(starts, ends, strict=True):
+        size = e - s
+        if size < 2:
+            continue
+        members = sorted_owner[s:e]
+        if size <= max_bucket:
+            ii, jj = np.triu_indices(size, k=1)
+            found.append(np.stack((members[ii], members[jj]), axis=1))
+        else:
+            found.append(np.stack((members[:-1], members[1:]), axis=1))
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    pairs.sort(axis=1)
+    codes = np.unique(pairs[:, 0].astype(np.int64) * np.int64(n) + pairs[:, 1])
+    return np.stack((codes // n, codes % n), axis=1)
+
+
+def agreeing(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs whose signatures (columns ``sig_a``, ``sig_b``) estimate a Jaccard of at least
+    :data:`~dedup.neardup.MIN_ESTIMATED_JACCARD`, with that estimate as ``agree``."""
+    from ..neardup import MIN_ESTIMATED_JACCARD
+
+    if pairs.empty:
+        return pairs.assign(agree=np.empty(0))[["a", "b", "agree"]]
+    a = np.stack([np.frombuffer(s, dtype=np.uint32) for s in pairs["sig_a"]])
+    b = np.stack([np.frombuffer(s, dtype=np.uint32) for s in pairs["sig_b"]])
+    agree = (a == b).mean(axis=1)
+    out = pairs[["a", "b"]].assign(agree=agree)
+    return out[out["agree"] >= MIN_ESTIMATED_JACCARD]
+
+
+def verified(pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Pairs (with texts ``text_a``, ``text_b``) whose similarity reaches ``threshold``."""
+    from ..verify import text_similarity
+
+    keep = [
+        text_similarity(norm_key(x), norm_key(y), cutoff=threshold) >= threshold
+        for x, y in zip(pairs["text_a"], pairs["text_b"], strict=True)
+    ]
+    return pairs.loc[keep, ["a", "b"]]
+
+
+def similarities(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Similarity of each cluster member (``text_m``) with its kept document (``text_k``)."""
+    from ..verify import text_similarity
+
+    sims = [round(text_similarity(norm_key(k), norm_key(m)), 4) for k, m in zip(pairs["text_k"], pairs["text_m"], strict=True)]
+    return pd.DataFrame({"pos": pairs["pos"].to_numpy(), "similarity": sims})
+
+
+# -- boilerplate ----------------------------------------------------------------------------------
+
+
+def line_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct line key of each document: (hashed key, site, document)."""
+    from ..boilerplate.features import line_keys
+    from ..index.store import line_hash
+
+    keys, sites, pos = [], [], []
+    for row in live(frame).itertuples(index=False):
+        for k in line_keys(row.text):
+            keys.append(line_hash(k))
+            sites.append(row.site or "")
+            pos.append(row.pos)
+    return pd.DataFrame({"key": np.asarray(keys, dtype=np.int64), "site": sites, "pos": np.asarray(pos, dtype=np.int64)})
+
+
+def boilerplate_frame(frame: pd.DataFrame, repeated: Mapping[int, Mapping[str, int]], config: Config) -> dict[str, list[Span]]:
+    """Boilerplate spans of a shard's documents. ``repeated`` holds the corpus counts of every line
+    key found in two documents or more; any other key is in one document, this one."""
+    from ..boilerplate import find_boilerplate
+    from ..boilerplate.features import line_keys
+    from ..index.store import line_hash
+
+    docs = documents(frame)
+    prior: dict[str, Mapping[str, int]] = {}
+    for doc in docs:
+        for k in line_keys(doc.text):
+            prior[k] = repeated.get(line_hash(k)) or {doc.site or "": 1}
+    return find_boilerplate(docs, config.boilerplate, prior=prior, counted=())
+
+
+# -- repeats --------------------------------------------------------------------------------------
+
+
+def passage_frame(frame: pd.DataFrame, spans: Mapping[str, Sequence[Span]], dropped: set[int], config: Config) -> pd.DataFrame:
+    """Passage band keys (all of the bands :func:`~dedup.repeats.find_repeats` uses) of a shard's
+    documents that cleaning keeps: (key, document)."""
+    from ..repeats import passage_band_keys
+
+    docs = live(frame)
+    docs = docs[~docs["pos"].isin(dropped)]
+    skips = [[(s.start, s.end) for s in spans.get(doc_id, ())] for doc_id in docs["id"]]
+    found = passage_band_keys(list(docs["text"]), min_words=config.repeats.min_words, seed=config.neardup.seed, skips=skips)
+    lengths = [len(k) for k in found]
+    keys = np.concatenate(found).view(np.int64) if found else np.empty(0, dtype=np.int64)
+    return pd.DataFrame({"key": keys, "pos": np.repeat(docs["pos"].to_numpy(), lengths)})
+
+
+def neighbour_frame(passages: pd.DataFrame) -> pd.DataFrame:
+    """For a partition holding whole passage-key groups: (shard, document) for every document
+    that shares a key with a document of that shard, from another shard."""
+    if passages.empty:
+        return pd.DataFrame({"shard": np.empty(0, dtype=np.int64), "pos": np.empty(0, dtype=np.int64)})
+    p = passages.drop_duplicates()
+    p = p.assign(shard=p["pos"].to_numpy() >> SHARD_SHIFT)
+    sizes = p.groupby("key")["pos"].transform("size")
+    p = p[sizes > 1]
+    pairs = p[["key", "shard"]].drop_duplicates().merge(p[["key", "pos"]], on="key")
+    pairs = pairs[(pairs["pos"].to_numpy() >> SHARD_SHIFT) != pairs["shard"].to_numpy()]
+    return pairs[["shard", "pos"]].drop_duplicates()
+
+
+def take(frame: pd.DataFrame, positions: Sequence[int]) -> pd.DataFrame:
+    return frame[frame["pos"].isin(set(positions))]
+
+
+def repeats_frame(
+    own: pd.DataFrame,
+    neighbours: Sequence[pd.DataFrame],
+    spans: Mapping[str, Sequence[Span]],
+    clusters: Sequence[Cluster],
+    config: Config,
+) -> dict[str, list[Span]]:
+    """Repeated passages of a shard's documents, found with every document that shares a passage
+    band key with them (``neighbours``) taking part, in input order: the same spans as a run over
+    the whole corpus gives these documents."""
+    from ..repeats import find_repeats
+
+    together = pd.concat([own, *neighbours]).drop_duplicates("pos").sort_values("pos")
+    docs = documents(together)
+    flagged = {d.id: list(spans.get(d.id, ())) for d in docs}
+    found = find_repeats(docs, clusters, flagged, config)
+    return {doc_id: found[doc_id] for doc_id in live(own)["id"]}
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+
+def output_lines(
+    frame: pd.DataFrame,
+    spans: Mapping[str, Sequence[Span]],
+    clusters: Mapping[str, Cluster],
+    config: Config,
+    *,
+    annotate_only: bool,
+) -> list[str]:
+    """The shard's output records as JSONL lines, exactly as the local engine writes them."""
+    from ..model import Report
+    from ..pipeline import records
+
+    docs = documents(frame)
+    ordered = {d.id: tuple(sorted(spans.get(d.id, ()), key=lambda s: (s.start, s.end, s.kind))) for d in docs}
+    shard_clusters = tuple({c.id: c for d in docs if (c := clusters.get(d.id)) is not None}.values())
+    report = Report(config_fingerprint={}, documents=(), clusters=shard_clusters, spans=ordered, skipped=(), stats={})
+    return [json.dumps(r, ensure_ascii=False) + "\n" for r in records(report, docs, config, annotate_only=annotate_only)]
