@@ -8,7 +8,11 @@ I/O included, with that process's own peak memory:
   (a) reference: datasketch ``MinHash.update_batch`` over word 5-gram shingles and
       ``MinHashLSH(threshold=0.5)``, insert then query, as its documentation shows;
   (b) ``dedup clean --only duplicates``;
-  (c) ``dedup clean`` with every stage.
+  (c) ``dedup clean`` with every stage;
+  with ``--dask``, (d) and (e): (b) and (c) with ``--engine dask`` on a local cluster of two
+      worker processes, the corpus cut into ``--shards`` JSONL shards.
+``--rows a,d`` runs only some rows (the reference always runs). Peak memory is the largest
+sum of resident memory over the command's process tree (sampled every 0.1 s; workers count).
 Ratios are throughput relative to (a) in the same run. Pair precision and recall are against
 the planted copies: a predicted pair is right when both documents descend from the same original;
 recall counts planted copies whose 5-gram Jaccard with their original is at least 0.5.
@@ -49,13 +53,56 @@ def reference(corpus: Path, out: Path) -> None:
                     f.write(json.dumps([key, other]) + "\n")
 
 
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
 def run(argv: list[str]) -> tuple[float, float]:
+    """Seconds and peak memory (MB) of a command: the larger of its own peak and the largest
+    sampled sum over its process tree."""
+    import threading
+
     t0 = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+    errors = tempfile.NamedTemporaryFile(prefix="bench-stderr-", suffix=".txt", delete=False)
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, errors.fileno(), 2)])
+    peak_tree = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_tree
+        while not done.wait(0.1):
+            peak_tree = max(peak_tree, _tree_rss(pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(pid, 0)
+    done.set()
+    sampler.join()
+    errors.close()
     if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"{' '.join(argv[:4])}... failed")
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024
+        tail = Path(errors.name).read_text(errors="replace")[-2000:]
+        raise SystemExit(f"{' '.join(argv[:4])}... failed:\n{tail}")
+    os.unlink(errors.name)
+    return time.perf_counter() - t0, max(usage.ru_maxrss / 1024, peak_tree / 2**20)
 
 
 def pairs_from_annotations(path: Path) -> set[tuple[str, str]]:
@@ -81,6 +128,9 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--corpus", type=Path, help="a folder written by bench/make_corpus.py")
     ap.add_argument("--data", default=str(HERE.parents[1].parent / "shared" / "bench"))
+    ap.add_argument("--dask", action="store_true", help="add rows (d) and (e): --engine dask, a local cluster of 2 workers")
+    ap.add_argument("--shards", type=int, default=8, help="shards the corpus is cut into for the Dask rows")
+    ap.add_argument("--rows", help="comma-separated row letters to run besides (a), e.g. b,d")
     ap.add_argument("--reference", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.reference:
@@ -102,6 +152,21 @@ def main() -> int:
             ("(b) dedup --only duplicates", [*clean, "--only", "duplicates"]),
             ("(c) dedup, all stages", clean),
         ]
+        shard_out = Path(tmp) / "shards-out"
+        if args.dask:
+            shard_dir = Path(tmp) / "shards"
+            shard_dir.mkdir()
+            lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+            step = -(-len(lines) // args.shards)
+            for i in range(args.shards):
+                (shard_dir / f"part-{i:03d}.jsonl").write_text("".join(lines[i * step : (i + 1) * step]), encoding="utf-8")
+            del lines
+            on_dask = [sys.executable, "-m", "dedup", "clean", str(shard_dir), "--annotate-only", "--engine", "dask", "--jobs", "2",
+                       "-o", str(shard_out)]
+            rows += [("(d) dask --only duplicates", [*on_dask, "--only", "duplicates"]), ("(e) dask, all stages", on_dask)]
+        if args.rows:
+            chosen = {"a", *args.rows.split(",")}
+            rows = [r for r in rows if r[0][1] in chosen]
         print(f"{n_docs:,} documents, {mb:.1f} MB, {len(truth):,} planted copies")
         base = None
         for label, argv in rows:
@@ -109,6 +174,12 @@ def main() -> int:
             base = base or secs
             if label.startswith("(a)"):
                 pairs = {tuple(json.loads(line)) for line in out.open(encoding="utf-8")}
+            elif "dask" in label:
+                with out.open("w", encoding="utf-8") as joined:
+                    for shard in sorted(shard_out.glob("part-*.jsonl")):
+                        joined.write(shard.read_text(encoding="utf-8"))
+                        shard.unlink()
+                pairs = pairs_from_annotations(out)
             else:
                 pairs = pairs_from_annotations(out)
             precision, recall = score(pairs, truth)  # type: ignore[arg-type]

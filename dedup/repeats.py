@@ -269,11 +269,14 @@ def find_repeats(
     *,
     progress: Callable[[int, int], None] | None = None,
     prior: int = 0,
+    targets: set[str] | None = None,
 ) -> dict[str, list[Span]]:
     """Repeated sections of every document, each with the span it repeats (``Span.source``).
 
     The first ``prior`` documents come from a persistent index: they rank before every other
-    document, so a passage they share with a new document is the new document's repeat."""
+    document, so a passage they share with a new document is the new document's repeat.
+    ``targets``: the ids whose spans are wanted (default all); other documents only serve as
+    sources, and candidate pairs that cannot touch a target are not verified."""
     rc = config.repeats
     index_of = {d.id: i for i, d in enumerate(docs)}
     # Clusters may name documents that are not in ``docs`` (a shard's task sees part of the corpus).
@@ -336,8 +339,13 @@ def find_repeats(
     ]
     sigs = signatures(shingle_sets, num_perm=PASSAGE_PERM, seed=config.neardup.seed)
     bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
+    wanted_doc = [targets is None or d.id in targets for d in docs]
+    # A group concerns a target when any of its members is in a target document.
+    wanted = {first: any(wanted_doc[all_passages[m].doc] for m in members_of[first]) for first in originals}
     for a_i, b_i in candidate_pairs(band_keys(sigs, bands, rows)):
         ia, ib = originals[int(a_i)], originals[int(b_i)]
+        if not (wanted[ia] or wanted[ib]):
+            continue
         a, b = all_passages[ia], all_passages[ib]
         sim = text_similarity(a.key, b.key, cutoff=rc.threshold)
         if sim < rc.threshold:
@@ -349,6 +357,8 @@ def find_repeats(
     by_pair: dict[tuple[int, int], list[tuple[Passage, Passage, float]]] = {}
     for copy_i in sorted(best):
         copy, source, sim = best[copy_i]
+        if not wanted_doc[copy.doc]:
+            continue
         if copy.doc == source.doc and source.start >= copy.start:
             continue
         by_pair.setdefault((copy.doc, source.doc), []).append((copy, source, sim))

@@ -268,8 +268,9 @@ def repeats_frame(
     together = pd.concat([own, *neighbours]).drop_duplicates("pos").sort_values("pos")
     docs = documents(together)
     flagged = {d.id: list(spans.get(d.id, ())) for d in docs}
-    found = find_repeats(docs, clusters, flagged, config)
-    return {doc_id: found[doc_id] for doc_id in live(own)["id"]}
+    targets = set(live(own)["id"])
+    found = find_repeats(docs, clusters, flagged, config, targets=targets)
+    return {doc_id: found[doc_id] for doc_id in targets}
 
 
 # -- output ---------------------------------------------------------------------------------------
