@@ -20,6 +20,7 @@ BLOCK = re.compile(r"```(sh|python)\n(.*?)```", re.S)
 def test_pipeline_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("pandas", reason="the pandas examples need pandas (pip install 'dedup[pandas]')")
     pytest.importorskip("datasets", reason="the datasets examples need datasets (pip install 'dedup[datasets]')")
+    pytest.importorskip("distributed", reason="the Dask examples need Dask (pip install 'dedup[dask]')")
     shutil.copy(DATA / "near.jsonl", tmp_path / "corpus.jsonl")
     monkeypatch.chdir(tmp_path)
     # The sh examples call `dedup`: the one installed beside this Python.
