@@ -167,7 +167,7 @@ def analyse(shards: Sequence[str], config: Config, progress: Progress = _quiet, 
         passage_parts = [
             dask.delayed(frames.passage_frame)(part, bp[i], by_shard.get(i, set()), config) for i, part in enumerate(delayed_parts)
         ]
-        meta = pd.DataFrame({"key": np.empty(0, dtype=np.int64), "pos": np.empty(0, dtype=np.int64)})
+        meta = pd.DataFrame({"key": np.empty(0, dtype=np.int64), "kind": np.empty(0, dtype=np.int8), "pos": np.empty(0, dtype=np.int64)})
         passages = dd.from_delayed(passage_parts, meta=meta, verify_meta=False)
         neighbours = passages.shuffle("key").map_partitions(
             frames.neighbour_frame, meta=pd.DataFrame({"shard": np.empty(0, dtype=np.int64), "pos": np.empty(0, dtype=np.int64)})

@@ -37,6 +37,7 @@ def union_find_roots(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> dict
 def components(edges: Any, *, driver_max_edges: int = DRIVER_MAX_EDGES, rounds: int = 20) -> dict[int, int]:
     """Map every node of the dask frame ``edges`` (columns ``a``, ``b``) to the smallest node
     of its component."""
+    edges = edges.persist()  # counted, then read: computed once
     n_edges = int(edges.shape[0].compute())
     if n_edges <= driver_max_edges:
         frame = edges.compute()

@@ -221,32 +221,71 @@ def boilerplate_frame(frame: pd.DataFrame, repeated: Mapping[int, Mapping[str, i
 # -- repeats --------------------------------------------------------------------------------------
 
 
+BAND, TEXT = 0, 1  # kinds of passage keys: a band key, or the hash of a passage's normalised text
+MAX_BUCKET_DOCS = 64  # as the local engine's max_bucket: a larger bucket is chained, not paired
+
+
 def passage_frame(frame: pd.DataFrame, spans: Mapping[str, Sequence[Span]], dropped: set[int], config: Config) -> pd.DataFrame:
-    """Passage band keys (all of the bands :func:`~dedup.repeats.find_repeats` uses) of a shard's
-    documents that cleaning keeps: (key, document)."""
-    from ..repeats import passage_band_keys
+    """Passage keys of a shard's documents that cleaning keeps: (key, kind, document), with the
+    band keys :func:`~dedup.repeats.find_repeats` uses and the hash of each passage's text
+    (identical passages are grouped before banding)."""
+    from ..index.store import line_hash
+    from ..repeats import passage_band_keys, passages
 
     docs = live(frame)
     docs = docs[~docs["pos"].isin(dropped)]
     skips = [[(s.start, s.end) for s in spans.get(doc_id, ())] for doc_id in docs["id"]]
-    found = passage_band_keys(list(docs["text"]), min_words=config.repeats.min_words, seed=config.neardup.seed, skips=skips)
+    texts, positions = list(docs["text"]), docs["pos"].to_numpy()
+    found = passage_band_keys(texts, min_words=config.repeats.min_words, seed=config.neardup.seed, skips=skips)
     lengths = [len(k) for k in found]
-    keys = np.concatenate(found).view(np.int64) if found else np.empty(0, dtype=np.int64)
-    return pd.DataFrame({"key": keys, "pos": np.repeat(docs["pos"].to_numpy(), lengths)})
+    band = np.concatenate(found).view(np.int64) if found else np.empty(0, dtype=np.int64)
+    min_words = config.repeats.min_words
+    hashes = [sorted({line_hash(p.key) for p in passages(0, t, min_words=min_words, skip=sk)}) for t, sk in zip(texts, skips, strict=True)]
+    text_keys = np.asarray([h for hs in hashes for h in hs], dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "key": np.concatenate((band, text_keys)),
+            "kind": np.concatenate((np.full(len(band), BAND), np.full(len(text_keys), TEXT))).astype(np.int8),
+            "pos": np.concatenate((np.repeat(positions, lengths), np.repeat(positions, [len(h) for h in hashes]))),
+        }
+    )
 
 
 def neighbour_frame(passages: pd.DataFrame) -> pd.DataFrame:
-    """For a partition holding whole passage-key groups: (shard, document) for every document
-    that shares a key with a document of that shard, from another shard."""
+    """For a partition holding whole passage-key groups: (shard, document) for each document of
+    another shard that a shard's repeat search needs:
+
+    - a band key held by at most :data:`MAX_BUCKET_DOCS` documents: every other holder;
+    - a larger band key, which the local engine chains: the holders just before and after
+      (in input order) each holder of the shard;
+    - a passage text held by several documents: its first holder, whose copy is the original.
+    """
+    empty = pd.DataFrame({"shard": np.empty(0, dtype=np.int64), "pos": np.empty(0, dtype=np.int64)})
     if passages.empty:
-        return pd.DataFrame({"shard": np.empty(0, dtype=np.int64), "pos": np.empty(0, dtype=np.int64)})
+        return empty
     p = passages.drop_duplicates()
     p = p.assign(shard=p["pos"].to_numpy() >> SHARD_SHIFT)
-    sizes = p.groupby("key")["pos"].transform("size")
+    sizes = p.groupby(["kind", "key"])["pos"].transform("size")
     p = p[sizes > 1]
-    pairs = p[["key", "shard"]].drop_duplicates().merge(p[["key", "pos"]], on="key")
-    pairs = pairs[(pairs["pos"].to_numpy() >> SHARD_SHIFT) != pairs["shard"].to_numpy()]
-    return pairs[["shard", "pos"]].drop_duplicates()
+    sizes = sizes[sizes > 1]
+    found = [empty]
+    small = p[(p["kind"] == BAND) & (sizes <= MAX_BUCKET_DOCS)]
+    pairs = small[["key", "shard"]].drop_duplicates().merge(small[["key", "pos"]], on="key")
+    found.append(pairs[["shard", "pos"]])
+    large = p[(p["kind"] == BAND) & (sizes > MAX_BUCKET_DOCS)].sort_values(["key", "pos"])
+    if len(large):
+        same_prev = large["key"].eq(large["key"].shift(1)).to_numpy()
+        same_next = large["key"].eq(large["key"].shift(-1)).to_numpy()
+        found.append(pd.DataFrame({"shard": large["shard"].to_numpy()[same_prev], "pos": large["pos"].shift(1).to_numpy()[same_prev]}))
+        found.append(pd.DataFrame({"shard": large["shard"].to_numpy()[same_next], "pos": large["pos"].shift(-1).to_numpy()[same_next]}))
+    texts = p[p["kind"] == TEXT]
+    if len(texts):
+        first = texts.groupby("key")["pos"].min().rename("first")
+        holders = texts.join(first, on="key")
+        found.append(pd.DataFrame({"shard": holders["shard"].to_numpy(), "pos": holders["first"].to_numpy()}))
+    out = pd.concat(found).astype({"shard": np.int64, "pos": np.int64})
+    out = out[(out["pos"].to_numpy() >> SHARD_SHIFT) != out["shard"].to_numpy()]
+    return out.drop_duplicates()
 
 
 def take(frame: pd.DataFrame, positions: Sequence[int]) -> pd.DataFrame:
