@@ -82,6 +82,22 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
         yield pool
 
 
+def sketch_texts(texts: Sequence[str], config: NearDupConfig) -> Sketches:
+    """:func:`sketch_batch` over all ``texts``, batches spread over ``config.jobs`` processes."""
+    starts = range(0, len(texts), BATCH)
+    sketch = functools.partial(sketch_batch, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
+    batches = (list(texts[s : s + BATCH]) for s in starts)
+    keys: list[bytes] = []
+    sigs: list[npt.NDArray[np.uint32]] = [np.empty((0, config.num_perm), dtype=np.uint32)]
+    valid: list[npt.NDArray[np.bool_]] = [np.empty(0, dtype=bool)]
+    with _pool(min(config.jobs or os.cpu_count() or 1, len(starts))) as pool:
+        for k, s, v in pool.map(sketch, batches) if pool is not None else map(sketch, batches):
+            keys.extend(k)
+            sigs.append(s)
+            valid.append(v)
+    return keys, np.concatenate(sigs), np.concatenate(valid)
+
+
 def find_clusters(
     ids: Sequence[str],
     texts: Sequence[str],
@@ -90,6 +106,7 @@ def find_clusters(
     progress: Callable[[int, int], None] | None = None,
     prior: int = 0,
     links: Sequence[tuple[int, int]] = (),
+    sketches: Sketches | None = None,
 ) -> tuple[Cluster, ...]:
     """Clusters of near-duplicate documents, in order of their first member.
 
@@ -113,8 +130,14 @@ def find_clusters(
     batches = (list(texts[s : s + BATCH]) for s in starts)
     sketch = functools.partial(sketch_batch, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
     workers = min(config.jobs or os.cpu_count() or 1, len(starts))
-    with _pool(workers) as pool:
-        results = pool.map(sketch, batches) if pool is not None else map(sketch, batches)
+    with _pool(0 if sketches is not None else workers) as pool:
+        if sketches is not None:
+            known = sketches
+            results: Iterator[Sketches] = iter(
+                (known[0][s : s + BATCH], known[1][s : s + BATCH], known[2][s : s + BATCH]) for s in starts
+            )
+        else:
+            results = pool.map(sketch, batches) if pool is not None else map(sketch, batches)
         for batch_start, (keys, batch_sigs, batch_valid) in zip(starts, results, strict=True):
             for offset, exact in enumerate(keys):
                 i = batch_start + offset
@@ -158,7 +181,10 @@ def find_clusters(
     for number, members in enumerate(groups(uf), start=1):
         indexed = [m for m in members if m < prior]
         keep = choose_keep(indexed or members, lengths, policy=config.keep)
-        similarity = {ids[m]: round(text_similarity(key(keep), key(m)), 4) for m in members}
+        if members[-1] < prior:
+            similarity: dict[str, float] = {}  # indexed documents only: not reported
+        else:
+            similarity = {ids[m]: round(text_similarity(key(keep), key(m)), 4) for m in members}
         clusters.append(
             Cluster(
                 id=f"c{number}",

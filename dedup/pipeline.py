@@ -105,6 +105,7 @@ def analyse(
             progress=lambda done, total: progress("near-duplicates", done, total),
             prior=len(before),
             links=prior.links if prior is not None else (),
+            sketches=prior.all_sketches(config.neardup.num_perm) if prior is not None else None,
         )
     spans: dict[str, list[Span]] = {d.id: [] for d in docs}
     flagged: dict[str, list[Span]] = {d.id: [] for d in everything}

@@ -111,19 +111,21 @@ class Prior:
     lines: Mapping[str, Mapping[str, int]]
     sketches: tuple[list[bytes], npt.NDArray[np.uint32], npt.NDArray[np.bool_]]
 
+    def all_sketches(self, num_perm: int) -> tuple[list[bytes], npt.NDArray[np.uint32], npt.NDArray[np.bool_]]:
+        """Exact-copy keys, signatures and non-empty flags of the indexed documents then the new
+        ones, in the order the analysis sees them (the indexed ones as stored, not recomputed)."""
+        keys, sigs, valid = self.sketches
+        if not self.stored:
+            return keys, sigs, valid
+        stored = np.stack([np.frombuffer(d.signature, dtype="<u4").astype(np.uint32) for d in self.stored])
+        stored_valid = ~(stored == np.uint32(0xFFFFFFFF)).all(axis=1)
+        return [d.exact for d in self.stored] + list(keys), np.concatenate((stored, sigs)), np.concatenate((stored_valid, valid))
+
 
 def _sketch(docs: Sequence[Document], config: Config) -> tuple[list[bytes], npt.NDArray[np.uint32], npt.NDArray[np.bool_]]:
-    from ..neardup import BATCH, sketch_batch
+    from ..neardup import sketch_texts
 
-    nd = config.neardup
-    keys: list[bytes] = []
-    sigs, valid = [], []
-    for start in range(0, len(docs), BATCH):
-        k, s, v = sketch_batch([d.text for d in docs[start : start + BATCH]], k=nd.shingle_size, num_perm=nd.num_perm, seed=nd.seed)
-        keys.extend(k)
-        sigs.append(s)
-        valid.append(v)
-    return keys, np.concatenate(sigs), np.concatenate(valid)
+    return sketch_texts([d.text for d in docs], config.neardup)
 
 
 def _doc_band_keys(sigs: npt.NDArray[np.uint32], config: Config) -> npt.NDArray[np.int64]:

@@ -116,8 +116,8 @@ class RedisStore:
     def load(self, rows: Iterable[int]) -> list[StoredDoc]:
         row_list = sorted(set(rows))
         out = []
-        for row, (doc_id, rep, site, text, spans) in zip(
-            row_list, self._docs(row_list, ["id", "rep", "site", "text", "spans"]), strict=True
+        for row, (doc_id, rep, site, text, spans, exact, sig) in zip(
+            row_list, self._docs(row_list, ["id", "rep", "site", "text", "spans", "exact", "sig"]), strict=True
         ):
             if doc_id is None:
                 continue
@@ -129,6 +129,8 @@ class RedisStore:
                     site=site.decode("utf-8", "surrogatepass"),
                     text=zlib.decompress(text).decode("utf-8", "surrogatepass"),
                     spans=tuple((int(s), int(e)) for s, e in json.loads(spans)),
+                    exact=bytes(exact),
+                    signature=bytes(sig),
                 )
             )
         return out

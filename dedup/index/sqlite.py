@@ -113,8 +113,8 @@ class SQLiteStore:
     def load(self, rows: Iterable[int]) -> list[StoredDoc]:
         self._keys(rows)
         out = []
-        for row, doc_id, rep, site, text, spans in self.db.execute(
-            "SELECT d.row, d.id, d.rep, d.site, d.text, d.spans FROM q JOIN docs d ON d.row = q.key ORDER BY d.row"
+        for row, doc_id, rep, site, text, spans, exact, sig in self.db.execute(
+            "SELECT d.row, d.id, d.rep, d.site, d.text, d.spans, d.exact, d.sig FROM q JOIN docs d ON d.row = q.key ORDER BY d.row"
         ):
             out.append(
                 StoredDoc(
@@ -124,6 +124,8 @@ class SQLiteStore:
                     site=site,
                     text=zlib.decompress(text).decode("utf-8", "surrogatepass"),
                     spans=tuple((int(s), int(e)) for s, e in json.loads(spans)),
+                    exact=bytes(exact),
+                    signature=bytes(sig),
                 )
             )
         return out

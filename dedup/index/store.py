@@ -34,6 +34,8 @@ class StoredDoc:
     site: str
     text: str
     spans: tuple[tuple[int, int], ...]
+    exact: bytes = b""
+    signature: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
