@@ -173,6 +173,8 @@ def find_clusters(
     rep_arr = np.asarray(reps, dtype=np.int64)
     for index in np.argsort(-agree, kind="stable"):
         a, b = int(rep_arr[local_pairs[index, 0]]), int(rep_arr[local_pairs[index, 1]])
+        if b < prior:
+            continue  # two indexed documents: the index verified them when the later was added (``links``)
         if uf.find(a) != uf.find(b) and text_similarity(key(a), key(b), cutoff=config.threshold) >= config.threshold:
             uf.union(a, b)
 
