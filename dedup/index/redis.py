@@ -18,13 +18,12 @@ get distinct rows; two batches added at the same moment are not checked against 
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from ..errors import IndexStoreError
-from .store import Change, StoredDoc
+from .store import Change, StoredDoc, encode_spans, encode_text
 
 _BATCH = 5000
 
@@ -121,18 +120,8 @@ class RedisStore:
         ):
             if doc_id is None:
                 continue
-            out.append(
-                StoredDoc(
-                    row=row,
-                    id=doc_id.decode("utf-8", "surrogatepass"),
-                    rep=int(rep),
-                    site=site.decode("utf-8", "surrogatepass"),
-                    text=zlib.decompress(text).decode("utf-8", "surrogatepass"),
-                    spans=tuple((int(s), int(e)) for s, e in json.loads(spans)),
-                    exact=bytes(exact),
-                    signature=bytes(sig),
-                )
-            )
+            name = doc_id.decode("utf-8", "surrogatepass")
+            out.append(StoredDoc.decode(row, name, int(rep), site.decode("utf-8", "surrogatepass"), text, spans, exact, sig))
         return out
 
     def members(self, reps: Iterable[int]) -> dict[int, list[int]]:
@@ -192,8 +181,8 @@ class RedisStore:
                     "site": r.site,
                     "exact": r.exact,
                     "sig": r.signature,
-                    "text": zlib.compress(r.text.encode("utf-8", "surrogatepass"), 6),
-                    "spans": json.dumps([list(s) for s in r.spans]),
+                    "text": encode_text(r.text),
+                    "spans": encode_spans(r.spans),
                 },
             )
             pipe.hset(self._k("ids"), r.id, r.row)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ..errors import IndexStoreError
-from .store import Change, StoredDoc
+from .store import Change, StoredDoc, encode_spans, encode_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -116,18 +115,7 @@ class SQLiteStore:
         for row, doc_id, rep, site, text, spans, exact, sig in self.db.execute(
             "SELECT d.row, d.id, d.rep, d.site, d.text, d.spans, d.exact, d.sig FROM q JOIN docs d ON d.row = q.key ORDER BY d.row"
         ):
-            out.append(
-                StoredDoc(
-                    row=int(row),
-                    id=doc_id,
-                    rep=int(rep),
-                    site=site,
-                    text=zlib.decompress(text).decode("utf-8", "surrogatepass"),
-                    spans=tuple((int(s), int(e)) for s, e in json.loads(spans)),
-                    exact=bytes(exact),
-                    signature=bytes(sig),
-                )
-            )
+            out.append(StoredDoc.decode(int(row), doc_id, int(rep), site, text, spans, exact, sig))
         return out
 
     def members(self, reps: Iterable[int]) -> dict[int, list[int]]:
@@ -178,7 +166,7 @@ class SQLiteStore:
                     "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         r.row, r.id, r.rep, r.site, r.exact, r.signature,
-                        zlib.compress(r.text.encode("utf-8", "surrogatepass"), 6), json.dumps([list(s) for s in r.spans]),
+                        encode_text(r.text), encode_spans(r.spans),
                     ),
                 )
                 db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", ((k, r.row) for k in r.band_keys.tolist()))

@@ -11,6 +11,8 @@ boilerplate).
 from __future__ import annotations
 
 import hashlib
+import json
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -36,6 +38,29 @@ class StoredDoc:
     spans: tuple[tuple[int, int], ...]
     exact: bytes = b""
     signature: bytes = b""
+
+    @classmethod
+    def decode(cls, row: int, doc_id: str, rep: int, site: str, text: bytes, spans: str, exact: bytes, signature: bytes) -> StoredDoc:
+        """A document from its stored fields (text compressed with zlib, spans as JSON)."""
+        return cls(
+            row=row,
+            id=doc_id,
+            rep=rep,
+            site=site,
+            text=zlib.decompress(text).decode("utf-8", "surrogatepass"),
+            spans=tuple((int(s), int(e)) for s, e in json.loads(spans)),
+            exact=bytes(exact),
+            signature=bytes(signature),
+        )
+
+
+def encode_text(text: str) -> bytes:
+    """A document's text as stored: UTF-8, zlib-compressed."""
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), 6)
+
+
+def encode_spans(spans: Iterable[tuple[int, int]]) -> str:
+    return json.dumps([list(s) for s in spans])
 
 
 @dataclass(frozen=True, slots=True)
