@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 
 class UnionFind:
@@ -42,7 +42,7 @@ def groups(uf: UnionFind) -> list[list[int]]:
     return sorted((g for g in found.values() if len(g) > 1), key=lambda g: g[0])
 
 
-def _priority(policy: str, lengths: Sequence[int]) -> Callable[[int], tuple[int, int]]:
+def _priority(policy: str, lengths: Sequence[int] | Mapping[int, int]) -> Callable[[int], tuple[int, int]]:
     if policy == "first":
         return lambda m: (0, m)
     if policy == "longest":
@@ -59,7 +59,7 @@ def keep_rank(lengths: Sequence[int], *, policy: str, prior: int = 0) -> dict[in
     return {doc: r for r, doc in enumerate(order)}
 
 
-def choose_keep(members: Sequence[int], lengths: Sequence[int], *, policy: str) -> int:
+def choose_keep(members: Sequence[int], lengths: Sequence[int] | Mapping[int, int], *, policy: str) -> int:
     """The member a cluster keeps.
 
     ``first``: the earliest in input order. ``longest``: the one with the most characters,

@@ -260,7 +260,7 @@ def _clusters(docs: Any, config: Config, driver_max_edges: int | None) -> tuple[
     keep_pairs: list[tuple[int, int]] = []
     keeps: list[int] = []
     for members in groups:
-        keep = choose_keep(members, _Lengths(lengths), policy=config.neardup.keep)  # type: ignore[arg-type]
+        keep = choose_keep(members, lengths, policy=config.neardup.keep)
         keeps.append(keep)
         keep_pairs.extend((keep, m) for m in members)
     kp = pd.DataFrame(keep_pairs, columns=["keep", "pos"])
@@ -281,19 +281,6 @@ def _clusters(docs: Any, config: Config, driver_max_edges: int | None) -> tuple[
         for m in members:
             out[m] = cluster
     return out, ids
-
-
-class _Lengths:
-    """Lengths by position, indexable like the local engine's list."""
-
-    def __init__(self, lengths: dict[int, int]) -> None:
-        self.lengths = lengths
-
-    def __getitem__(self, pos: int) -> int:
-        return self.lengths[pos]
-
-    def __len__(self) -> int:
-        return len(self.lengths)
 
 
 def _repeated_lines(docs: Any) -> Any:

@@ -109,48 +109,22 @@ def band_frame(reps: pd.DataFrame, config: Config) -> pd.DataFrame:
 
 
 def bucket_pairs(bands: pd.DataFrame, max_bucket: int = 64) -> pd.DataFrame:
-    """Candidate pairs ``a < b`` of a partition that holds whole buckets: every pair of a bucket of
-    at most ``max_bucket`` documents, consecutive ones of a larger bucket (as
-    :func:`~dedup.sketch.candidate_pairs` does)."""
+    """Candidate pairs ``a < b`` of a partition that holds whole buckets, found by
+    :func:`~dedup.sketch.candidate_pairs` (every pair of a bucket of at most ``max_bucket``
+    documents, consecutive ones of a larger bucket), as the local engine finds them."""
+    from ..sketch import candidate_pairs
+
     if bands.empty:
         return pd.DataFrame({"a": np.empty(0, dtype=np.int64), "b": np.empty(0, dtype=np.int64)})
-    positions = np.unique(bands["pos"].to_numpy())
-    index = np.searchsorted(positions, bands["pos"].to_numpy())
-    # One column of keys, rows = (document, key) entries: a document appears once per band.
-    order = np.argsort(index, kind="stable")
-    keys = bands["key"].to_numpy()[order].view(np.uint64)
-    owner = index[order]
-    pairs = candidate_pairs_by_owner(keys, owner, len(positions), max_bucket=max_bucket)
-    return pd.DataFrame({"a": positions[pairs[:, 0]], "b": positions[pairs[:, 1]]})
-
-
-def candidate_pairs_by_owner(keys: np.ndarray[Any, Any], owner: np.ndarray[Any, Any], n: int, *, max_bucket: int) -> np.ndarray[Any, Any]:
-    """Pairs of owners sharing a key; a bucket over ``max_bucket`` entries chains its members."""
-    found = []
-    order = np.lexsort((owner, keys))
-    sorted_keys, sorted_owner = keys[order], owner[order]
-    if len(sorted_keys) < 2:
-        return np.empty((0, 2), dtype=np.int64)
-    boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
-    starts = np.concatenate(([0], boundaries))
-    ends = np.concatenate((boundaries, [len(sorted_keys)]))
-    for s, e in zip(starts, ends, strict=True):
-        size = e - s
-        if size < 2:
-            continue
-        members = sorted_owner[s:e]
-        if size <= max_bucket:
-            ii, jj = np.triu_indices(size, k=1)
-            found.append(np.stack((members[ii], members[jj]), axis=1))
-        else:
-            found.append(np.stack((members[:-1], members[1:]), axis=1))
-    if not found:
-        return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
+    # One row per (document, band key), in input order: a bucket's members come in input order.
+    ordered = bands.sort_values("pos", kind="stable")
+    owner = ordered["pos"].to_numpy()
+    entries = candidate_pairs(ordered["key"].to_numpy().view(np.uint64)[:, None], max_bucket=max_bucket)
+    pairs = owner[entries]
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     pairs.sort(axis=1)
-    codes = np.unique(pairs[:, 0].astype(np.int64) * np.int64(n) + pairs[:, 1])
-    return np.stack((codes // n, codes % n), axis=1)
+    pairs = np.unique(pairs, axis=0)
+    return pd.DataFrame({"a": pairs[:, 0], "b": pairs[:, 1]})
 
 
 def agreeing(pairs: pd.DataFrame) -> pd.DataFrame:

@@ -98,16 +98,15 @@ class Prior:
     """The indexed documents a batch of new documents could match, loaded for one run.
 
     ``docs`` are in row order and take part in the analysis before the new documents;
-    ``links`` join each to its cluster's kept document (indexes into ``docs``); ``spans`` are
-    their stored boilerplate spans; ``lines`` the index's line counts for the batch's line
-    keys (per key: documents per site). ``sketches`` are the new documents' exact-copy keys,
+    ``links`` join each to its cluster's kept document (indexes into ``docs``); ``lines`` the
+    index's line counts for the line keys of the batch and of ``docs`` (per key: documents per
+    site). ``sketches`` are the new documents' exact-copy keys,
     signatures and non-empty flags, computed once here and reused when adding.
     """
 
     docs: tuple[Document, ...]
     stored: tuple[StoredDoc, ...]
     links: tuple[tuple[int, int], ...]
-    spans: Mapping[str, tuple[tuple[int, int], ...]]
     lines: Mapping[str, Mapping[str, int]]
     sketches: tuple[list[bytes], npt.NDArray[np.uint32], npt.NDArray[np.bool_]]
 
@@ -190,7 +189,6 @@ def gather_prior(store: Store, docs: Sequence[Document], config: Config) -> Prio
         docs=tuple(Document(id=d.id, text=d.text, site=d.site or None) for d in stored),
         stored=stored,
         links=tuple((position[d.row], position[d.rep]) for d in stored if d.rep != d.row),
-        spans={d.id: d.spans for d in stored},
         lines=lines,
         sketches=(exact, sigs, valid),
     )
