@@ -204,6 +204,7 @@ def add_documents(store: Store, docs: Sequence[Document], report: Report, prior:
     from ..boilerplate.features import line_keys
 
     exact, sigs, valid = prior.sketches
+    with_passages = _has_passages(store)
     band = _doc_band_keys(sigs, config)
     next_row = store.reserve(len(docs))
     row_of = {d.id: d.row for d in prior.stored}
@@ -223,14 +224,13 @@ def add_documents(store: Store, docs: Sequence[Document], report: Report, prior:
                     reps[m] = keep
                     rep_of[m] = keep
                 old_doc = stored_by_row[old]
-                if _has_passages(store):
+                if with_passages:
                     passages_off[old] = _passage_keys([old_doc.text], [old_doc.spans], config)[0]
             elif row not in rep_of:
                 rep_of[row] = keep
     lines: dict[tuple[int, str], int] = {}
     new_rows = []
     all_spans = [tuple((s.start, s.end) for s in report.spans.get(d.id, ()) if s.kind == "boilerplate") for d in docs]
-    with_passages = _has_passages(store)
     kept = [i for i, _ in enumerate(docs) if rep_of.get(next_row + i, next_row + i) == next_row + i and with_passages]
     kept_keys = dict(zip(kept, _passage_keys([docs[i].text for i in kept], [all_spans[i] for i in kept], config), strict=True))
     for i, d in enumerate(docs):
@@ -264,6 +264,7 @@ def remove_documents(store: Store, ids: Sequence[str], config: Config) -> Change
     kept one hands that role to the earliest remaining member."""
     from ..boilerplate.features import line_keys
 
+    with_passages = _has_passages(store)
     rows = store.rows_of(ids)
     missing = [i for i in ids if i not in rows]
     if missing:
@@ -281,7 +282,7 @@ def remove_documents(store: Store, ids: Sequence[str], config: Config) -> Change
         for k in line_keys(d.text):
             pair = (line_hash(k), d.site)
             lines[pair] = lines.get(pair, 0) - 1
-        if d.rep == d.row and _has_passages(store):
+        if d.rep == d.row and with_passages:
             passages_off[d.row] = _passage_keys([d.text], [d.spans], config)[0]
     reps: dict[int, int] = {}
     passages_on: dict[int, Keys] = {}
@@ -290,7 +291,7 @@ def remove_documents(store: Store, ids: Sequence[str], config: Config) -> Change
         if rep in gone and left:
             new_rep = min(left)
             reps.update({m: new_rep for m in left})
-            if _has_passages(store):
+            if with_passages:
                 (heir,) = store.load([new_rep])
                 passages_on[new_rep] = _passage_keys([heir.text], [heir.spans], config)[0]
     return Change(
