@@ -104,12 +104,17 @@ def main() -> int:
         print(f"corpus: {len(lines):,} documents; index {n_base:,} ({mb_base:.1f} MB), query {n_query:,} ({mb_query:.1f} MB);"
               f" stages: {', '.join(args.only) or 'all'}", file=sys.stderr)
 
-        rows = []
+        rows: list[tuple[str, float, float, float, float, float | None, float | None]] = []
+
+        def add(row: tuple[str, float, float, float, float, float | None, float | None]) -> None:
+            rows.append(row)  # printed as it comes too, so a run stopped part-way still leaves figures
+            print(f"{row[0]}: {row[1]:.1f} s, {row[2]:.0f} MB peak", file=sys.stderr, flush=True)
+
         t, mem = dedup("clean", "--annotate-only", str(whole), *only, out=tmp / "whole.jsonl")
         mb_whole = whole.stat().st_size / 1e6
-        rows.append(("(r1) clean, whole corpus", t, mem, len(lines) / t, mb_whole / t, None, None))
+        add(("(r1) clean, whole corpus", t, mem, len(lines) / t, mb_whole / t, None, None))
         t, mem = dedup("clean", str(query), *only, out=tmp / "ref_query.jsonl")
-        rows.append(("(r2) clean, query part alone", t, mem, n_query / t, mb_query / t, None, None))
+        add(("(r2) clean, query part alone", t, mem, n_query / t, mb_query / t, None, None))
         query_ids = {json.loads(line)["id"] for line in lines[cut:]}
         one_run = annotations(tmp / "whole.jsonl", query_ids)
 
@@ -122,11 +127,11 @@ def main() -> int:
                 before = used_memory(location) if name == "redis" else 0
                 t, mem = dedup("index", "add", location, str(base), *only, out=None)
                 size = (used_memory(location) - before) if name == "redis" else Path(location).stat().st_size
-                rows.append((f"{name}: index add", t, mem, n_base / t, mb_base / t, size / n_base, None))
+                add((f"{name}: index add", t, mem, n_base / t, mb_base / t, size / n_base, None))
                 t, mem = dedup("clean", "--annotate-only", str(query), "--against", location, *only, out=tmp / f"q_{name}.jsonl")
                 got = annotations(tmp / f"q_{name}.jsonl")
                 same = sum(got[k] == one_run[k] for k in got) / len(got)
-                rows.append((f"{name}: clean --against", t, mem, n_query / t, mb_query / t, None, same))
+                add((f"{name}: clean --against", t, mem, n_query / t, mb_query / t, None, same))
         finally:
             if server is not None:
                 server[0].terminate()
