@@ -16,9 +16,10 @@ import numpy.typing as npt
 
 from .cluster import UnionFind, choose_keep, groups
 from .config import NearDupConfig
+from .kernel import minhash, warm_up, words_of
 from .model import Cluster
-from .sketch import band_keys, candidate_pairs, lsh_params, signatures
-from .text import count_unspaced, norm_key, shingle_hashes, shingle_size, text_chunks, word_hashes, words
+from .sketch import band_keys, candidate_pairs, lsh_params, permutations
+from .text import norm_key, shingle_hashes, shingle_size, text_chunks
 from .verify import text_similarity
 
 # Verified near-duplicates on Webis have a 5-gram Jaccard of 0.37 and more; with 128 permutations
@@ -29,32 +30,42 @@ MIN_ESTIMATED_JACCARD = 0.2
 BATCH = 4096  # documents fingerprinted and sketched at a time
 
 
-def fingerprint(text: str, k: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
-    """A document's exact-copy key and its shingle hashes, reading the text in chunks.
+def document_words(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
+    """A document's exact-copy key, its word hashes, its number of words and how many of them
+    are characters of scripts written without spaces, reading the text in chunks.
 
     The key hashes the normalised words, so copies that differ only in case, spacing or
     punctuation are exact copies; a document without any word (empty, punctuation only) is an
-    exact copy of another only byte for byte. No list of all the words of a document is ever
-    held: a 100 MB document costs its hash arrays, not millions of Python strings.
+    exact copy of another only byte for byte. Words are read by the compiled kernel
+    (:mod:`dedup.kernel`): no Python string per word, and a 100 MB document costs its hash
+    arrays.
     """
     digest = hashlib.blake2b(digest_size=16)
     parts: list[npt.NDArray[np.uint64]] = []
     n_tokens = n_unspaced = 0
     for chunk in text_chunks(text):
-        tokens = words(chunk)
-        if not tokens:
+        joined, hashes, n, unspaced = words_of(chunk)
+        if not n:
             continue
         if parts:
             digest.update(b"\x1f")
-        digest.update("\x1f".join(tokens).encode("utf-8", "surrogatepass"))
-        parts.append(word_hashes(tokens))
-        n_tokens += len(tokens)
-        n_unspaced += count_unspaced(tokens)
+        digest.update(joined)
+        parts.append(hashes)
+        n_tokens += n
+        n_unspaced += unspaced
     if not parts:
         empty = hashlib.blake2b(("\x00" + text.strip()).encode("utf-8", "surrogatepass"), digest_size=16)
-        return empty.digest(), np.empty(0, dtype=np.uint32)
+        return empty.digest(), np.empty(0, dtype=np.uint64), 0, 0
     hashes = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return digest.digest(), shingle_hashes(hashes, shingle_size(n_tokens, n_unspaced, k))
+    return digest.digest(), hashes, n_tokens, n_unspaced
+
+
+def fingerprint(text: str, k: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
+    """A document's exact-copy key (see :func:`document_words`) and its unique shingle hashes."""
+    key, hashes, n_tokens, n_unspaced = document_words(text)
+    if not n_tokens:
+        return key, np.empty(0, dtype=np.uint32)
+    return key, shingle_hashes(hashes, shingle_size(n_tokens, n_unspaced, k))
 
 
 Sketches = tuple[list[bytes], npt.NDArray[np.uint32], npt.NDArray[np.bool_]]
@@ -62,14 +73,30 @@ Sketches = tuple[list[bytes], npt.NDArray[np.uint32], npt.NDArray[np.bool_]]
 
 def sketch_batch(texts: list[str], *, k: int, num_perm: int, seed: int) -> Sketches:
     """Exact-copy keys, signatures and non-empty flags of a batch of texts (a pure function, run
-    in worker processes under ``jobs``)."""
-    keys, sets = [], []
-    for text in texts:
-        key, shingle_set = fingerprint(text, k)
+    in worker processes under ``jobs``). Each document's shingles go straight into its
+    signature row in the compiled kernel; the row equals :func:`~dedup.sketch.signatures` of
+    its :func:`fingerprint`.
+    """
+    a, b = permutations(num_perm, seed)
+    keys = []
+    sigs = np.full((len(texts), num_perm), 0xFFFFFFFF, dtype=np.uint32)
+    valid = np.zeros(len(texts), dtype=bool)
+    for i, text in enumerate(texts):
+        key, hashes, n_tokens, n_unspaced = document_words(text)
         keys.append(key)
-        sets.append(shingle_set)
-    valid = np.fromiter((len(s) > 0 for s in sets), dtype=bool, count=len(sets))
-    return keys, signatures(sets, num_perm=num_perm, seed=seed), valid
+        if n_tokens:
+            valid[i] = True
+            minhash(hashes, shingle_size(n_tokens, n_unspaced, k), a, b, sigs[i])
+    return keys, sigs, valid
+
+
+def _similarity(a: int, b: int, verified: dict[tuple[int, int], float], key: Callable[[int], str]) -> float:
+    """Similarity of documents ``a`` and ``b``: the score verification already computed for
+    them (a score at or above the cutoff is the exact one), or a new alignment."""
+    pair = (a, b) if a < b else (b, a)
+    if pair in verified:
+        return verified[pair]
+    return text_similarity(key(a), key(b))
 
 
 @contextmanager
@@ -77,6 +104,7 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
     if workers <= 1:
         yield None
         return
+    warm_up()  # tables and compiled code made once, before the workers are forked
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield pool
@@ -171,12 +199,16 @@ def find_clusters(
     # no alignment of its own (the components come out the same), which saves most of the
     # verification inside large clusters.
     rep_arr = np.asarray(reps, dtype=np.int64)
+    verified: dict[tuple[int, int], float] = {}  # exact scores of joined pairs, reused below
     for index in np.argsort(-agree, kind="stable"):
         a, b = int(rep_arr[local_pairs[index, 0]]), int(rep_arr[local_pairs[index, 1]])
         if b < prior:
             continue  # two indexed documents: the index verified them when the later was added (``links``)
-        if uf.find(a) != uf.find(b) and text_similarity(key(a), key(b), cutoff=config.threshold) >= config.threshold:
-            uf.union(a, b)
+        if uf.find(a) != uf.find(b):
+            score = text_similarity(key(a), key(b), cutoff=config.threshold)
+            if score >= config.threshold:
+                uf.union(a, b)
+                verified[a, b] = score
 
     lengths = [len(t) for t in texts]
     clusters = []
@@ -186,7 +218,7 @@ def find_clusters(
         if members[-1] < prior:
             similarity: dict[str, float] = {}  # indexed documents only: not reported
         else:
-            similarity = {ids[m]: round(text_similarity(key(keep), key(m)), 4) for m in members}
+            similarity = {ids[m]: round(_similarity(keep, m, verified, key), 4) for m in members}
         clusters.append(
             Cluster(
                 id=f"c{number}",

@@ -19,7 +19,8 @@ import numpy.typing as npt
 _NOSPACE = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 WORD_RE = re.compile(rf"[{_NOSPACE}]|[^\W_{_NOSPACE}]+")
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"  # removed before normalising
+_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH}]")
 
 _FNV_PRIME = np.uint64(0x100000001B3)
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -33,8 +34,18 @@ def words(text: str) -> list[str]:
     >>> words("Hello,  WORLD! 北京")
     ['hello', 'world', '北', '京']
     """
-    clean = unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", text)).casefold()
-    return WORD_RE.findall(clean)
+    return WORD_RE.findall(normalise(text))
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, zero-width characters removed: the text words are read from.
+
+    >>> normalise("Stra\u00dfe\u200b \ufb01ne")
+    'strasse fine'
+    """
+    if text.isascii():
+        return text.lower()  # ASCII is its own NFKC form, and casefold() is lower() there
+    return unicodedata.normalize("NFKC", _ZERO_WIDTH.sub("", text)).casefold()
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
@@ -113,7 +124,7 @@ def shingle_hashes(hashes: npt.NDArray[np.uint64], k: int) -> npt.NDArray[np.uin
     return np.unique(folded)
 
 
-_UNSPACED = re.compile(rf"[{_NOSPACE}]")
+UNSPACED_RE = re.compile(rf"[{_NOSPACE}]")
 UNSPACED_SHINGLE_REDUCTION = 2
 
 
@@ -122,7 +133,7 @@ UNSPACED_SHARE = 0.25
 
 def count_unspaced(tokens: list[str]) -> int:
     """How many of ``tokens`` are single characters of a script written without spaces."""
-    return sum(1 for t in tokens if len(t) == 1 and _UNSPACED.match(t))
+    return sum(1 for t in tokens if len(t) == 1 and UNSPACED_RE.match(t))
 
 
 def shingle_size(n_tokens: int, n_unspaced: int, k: int) -> int:

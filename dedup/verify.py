@@ -5,6 +5,8 @@ Scores are floats in [0, 1] (Indel's normalised similarity already is).
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rapidfuzz.distance import Indel
 
 
@@ -23,7 +25,13 @@ def text_similarity(a: str, b: str, *, cutoff: float = 0.0) -> float:
     if len(a) > LONG_CHARS and len(b) > LONG_CHARS:
         # Alignment is quadratic: two long texts are aligned word by word (about 36 times
         # cheaper); on the Webis pairs this moves F1 from 0.904 to 0.903.
-        return float(Indel.normalized_similarity(a.split(" "), b.split(" "), score_cutoff=cutoff))
+        words_a, words_b = a.split(" "), b.split(" ")
+        if cutoff and 2 * (Counter(words_a) & Counter(words_b)).total() < cutoff * (len(words_a) + len(words_b)):
+            # A common subsequence holds no word more often than either text does: when even
+            # that bound is below the cutoff, the alignment cannot reach it (same result, a
+            # tenth of the time).
+            return 0.0
+        return float(Indel.normalized_similarity(words_a, words_b, score_cutoff=cutoff))
     return float(Indel.normalized_similarity(a, b, score_cutoff=cutoff))
 
 

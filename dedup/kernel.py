@@ -1,0 +1,289 @@
+"""Compiled (numba) tokenise → hash → shingle → MinHash kernel for document sketches.
+
+Gives exactly what the pure-Python path of :mod:`dedup.text` and :mod:`dedup.sketch` gives
+(same words, same CRC-32 word hashes, same shingle hashes, same ``affine32`` signature rows,
+same exact-copy key bytes); ``tests/test_kernel.py`` checks that on random Unicode text and
+on real pages. It exists because that path spends its time in per-word Python work
+(``re.findall``, one dict lookup per word) and in a ``(shingles × num_perm)`` numpy matrix;
+here each shingle is hashed once and folded into the signature row in one loop.
+
+Text is normalised in Python first (NFKC, case folding, zero-width characters removed, all C
+code), then handed over as an array of code points. Which code points are word characters is
+read from Python's own ``re`` at first use, so the kernel splits words exactly as
+``dedup.text.WORD_RE`` does under the running Python's Unicode tables.
+"""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from .text import UNSPACED_RE, WORD_RE, ZERO_WIDTH, normalise
+
+_MAX_CODE_POINT = sys.maxunicode + 1
+
+
+def _crc_table() -> npt.NDArray[np.int64]:
+    """The CRC-32 (IEEE, as ``zlib.crc32``) byte table."""
+    table = np.empty(256, dtype=np.int64)
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (0xEDB88320 ^ (c >> 1)) if c & 1 else (c >> 1)
+        table[n] = c
+    return table
+
+
+_CRC = _crc_table()
+
+
+@lru_cache(maxsize=1)
+def word_table() -> npt.NDArray[np.uint8]:
+    """Per code point: 2 for a character of a script written without spaces (one word on its
+    own), 1 for a word character (``[^\\W_]``), 0 otherwise; read from :data:`WORD_RE` itself."""
+    table = np.zeros(_MAX_CODE_POINT, dtype=np.uint8)
+    every = _all_code_points(_MAX_CODE_POINT)
+    for m in WORD_RE.finditer(every):
+        table[m.start() : m.end()] = 1
+    for m in UNSPACED_RE.finditer(every):
+        table[m.start()] = 2
+    return table
+
+
+_TABLE_SIZE = 0x20000  # the BMP and the plane of emoji and symbols; others go through Python
+_DROP = 0xFFFFFFFE  # zero-width characters, removed before normalising
+_OTHER = 0xFFFFFFFF  # needs Python's unicodedata in context
+_EXPAND = 0x80000000  # an offset into the table of expansions (one code point to several)
+
+
+def _all_code_points(stop: int) -> str:
+    """Every code point below ``stop``, lone surrogates included, as one string."""
+    return np.arange(stop, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _composition_seconds() -> set[int]:
+    """Code points that can be the second part of a canonical composition (NFC quick check
+    "Maybe"): the second code point of every two-part canonical decomposition, and the Hangul
+    vowel and final jamo."""
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for decomposition in map(unicodedata.decomposition, _all_code_points(_TABLE_SIZE)):
+        parts = decomposition.split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(int(parts[1], 16))
+    return seconds
+
+
+@lru_cache(maxsize=1)
+def fold_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    """What zero-width removal, NFKC and case folding make of each code point below U+20000,
+    for the code points that normalise the same in any text made only of such code points.
+
+    Those are the ones whose NFKC form is made only of NFKC-stable starters (combining class
+    0, not changed by NFKC, never the second part of a composition): such text is already in
+    NFKC once each code point is replaced by its NFKC form. The first table holds a code
+    point, :data:`_DROP`, :data:`_OTHER`, or ``_EXPAND + offset`` into the second table, which
+    holds a length and then that many code points (``…`` → ``...``, ``ß`` → ``ss``).
+    """
+    every = _all_code_points(_TABLE_SIZE)
+    seconds = _composition_seconds()
+    # NUL between code points: a starter that nothing composes with, so each piece of the
+    # result is the NFKC form of one code point (one call instead of 131,072). NUL itself is
+    # its own form.
+    nfkc = ["\0", *unicodedata.normalize("NFKC", "\0".join(every[1:])).split("\0")]
+    stable = {
+        ch for c, ch in enumerate(every) if nfkc[c] == ch and c not in seconds and not unicodedata.combining(ch)
+    }
+    folded = ["\0", *"\0".join(nfkc[1:]).casefold().split("\0")]
+    table = np.full(_TABLE_SIZE, _OTHER, dtype=np.uint32)
+    expansions: list[int] = [0]
+    for c, (form, fold_form) in enumerate(zip(nfkc, folded, strict=True)):
+        if len(form) == 1 and len(fold_form) == 1:
+            if form in stable:
+                table[c] = ord(fold_form)
+        elif all(ch in stable for ch in form):
+            table[c] = _EXPAND + len(expansions)
+            expansions += [len(fold_form), *map(ord, fold_form)]
+    for ch in ZERO_WIDTH:
+        table[ord(ch)] = _DROP
+    return table, np.asarray(expansions, dtype=np.uint32)
+
+
+@njit(cache=True, nogil=True)
+def fold(
+    cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
+    table: npt.NDArray[np.uint32],
+    expansions: npt.NDArray[np.uint32],
+    out: npt.NDArray[np.uint32],
+) -> int:
+    """``dedup.text.normalise`` for text whose code points all have an entry in ``table``
+    (see :func:`fold_tables`): writes the result to ``out`` and returns its length, or -1 when
+    some code point needs Python or ``out`` is too short."""
+    m = 0
+    room = out.shape[0]
+    for i in range(cps.shape[0]):
+        c = cps[i]
+        if c >= table.shape[0]:
+            return -1
+        f = table[c]
+        if f == 0xFFFFFFFF:
+            return -1
+        if f == 0xFFFFFFFE:
+            continue
+        if f >= 0x80000000:
+            at = f - 0x80000000
+            n = expansions[at]
+            if m + n > room:
+                return -1
+            for j in range(n):
+                out[m + j] = expansions[at + 1 + j]
+            m += n
+        else:
+            if m >= room:
+                return -1
+            out[m] = f
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _utf8_crc(cp: int, crc: int, out: npt.NDArray[np.uint8], m: int) -> tuple[int, int]:
+    """Feed the UTF-8 bytes of ``cp`` (surrogates as their 3-byte form, like ``surrogatepass``)
+    to ``crc`` and write them at ``out[m:]``; returns the new crc and write position."""
+    if cp < 0x80:
+        n = 1
+        out[m] = cp
+    elif cp < 0x800:
+        n = 2
+        out[m] = 0xC0 | (cp >> 6)
+        out[m + 1] = 0x80 | (cp & 0x3F)
+    elif cp < 0x10000:
+        n = 3
+        out[m] = 0xE0 | (cp >> 12)
+        out[m + 1] = 0x80 | ((cp >> 6) & 0x3F)
+        out[m + 2] = 0x80 | (cp & 0x3F)
+    else:
+        n = 4
+        out[m] = 0xF0 | (cp >> 18)
+        out[m + 1] = 0x80 | ((cp >> 12) & 0x3F)
+        out[m + 2] = 0x80 | ((cp >> 6) & 0x3F)
+        out[m + 3] = 0x80 | (cp & 0x3F)
+    for j in range(m, m + n):
+        crc = _CRC[(crc ^ out[j]) & 0xFF] ^ (crc >> 8)
+    return crc, m + n
+
+
+@njit(cache=True, nogil=True)
+def tokenise(
+    cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
+    table: npt.NDArray[np.uint8],
+    hashes: npt.NDArray[np.uint64],
+    joined: npt.NDArray[np.uint8],
+) -> tuple[int, int, int]:
+    """Split normalised code points into words as ``WORD_RE.findall`` does.
+
+    Writes each word's CRC-32 (of its UTF-8) to ``hashes`` and the UTF-8 of the words joined
+    by ``\\x1f`` to ``joined``; returns (words, words of no-space scripts, bytes written).
+    ``hashes`` needs ``len(cps)`` slots, ``joined`` ``5 * len(cps)``.
+    """
+    n = cps.shape[0]
+    i = 0
+    n_words = 0
+    n_unspaced = 0
+    m = 0
+    while i < n:
+        kind = table[cps[i]]
+        if kind == 0:
+            i += 1
+            continue
+        end = i + 1
+        if kind == 2:
+            n_unspaced += 1
+        else:
+            while end < n and table[cps[end]] == 1:
+                end += 1
+        if n_words:
+            joined[m] = 0x1F
+            m += 1
+        crc = 0xFFFFFFFF
+        for j in range(i, end):
+            crc, m = _utf8_crc(int(cps[j]), crc, joined, m)
+        hashes[n_words] = crc ^ 0xFFFFFFFF
+        n_words += 1
+        i = end
+    return n_words, n_unspaced, m
+
+
+@njit(cache=True, nogil=True)
+def minhash(
+    hashes: npt.NDArray[np.uint64], k: int, a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32], out: npt.NDArray[np.uint32]
+) -> None:
+    """Fold the ``k``-word shingles of ``hashes`` into the signature row ``out`` (kept minima).
+
+    Same shingle hash as :func:`dedup.text.shingle_hashes` (FNV-style combination, folded to
+    32 bits) and same permutation as :func:`dedup.sketch.signatures` (MurmurHash3 ``fmix32``,
+    then ``a·h + b`` mod 2³²). A repeated shingle changes no minimum, so no de-duplication
+    is needed. Fewer than ``k`` words make one shingle of all of them.
+    """
+    n = hashes.shape[0]
+    if n == 0:
+        return
+    k = min(k, n)
+    num_perm = out.shape[0]
+    prime = np.uint64(0x100000001B3)
+    low = np.uint64(0xFFFFFFFF)
+    a64 = a.astype(np.uint64)
+    b64 = b.astype(np.uint64)
+    for i in range(n - k + 1):
+        acc = hashes[i]
+        for j in range(1, k):
+            acc = (acc * prime) ^ hashes[i + j]
+        h = (acc ^ (acc >> np.uint64(32))) & low
+        h ^= h >> np.uint64(16)
+        h = (h * np.uint64(0x85EBCA6B)) & low
+        h ^= h >> np.uint64(13)
+        h = (h * np.uint64(0xC2B2AE35)) & low
+        h ^= h >> np.uint64(16)
+        for p in range(num_perm):
+            v = (a64[p] * h + b64[p]) & low
+            if v < out[p]:
+                out[p] = np.uint32(v)
+
+
+def words_of(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
+    """The normalised words of ``text``: the UTF-8 of the words joined by ``\\x1f`` (what the
+    exact-copy key hashes), their CRC-32 hashes, how many words, how many of them characters
+    of scripts written without spaces. The same as ``dedup.text.words`` and
+    ``dedup.text.word_hashes``, without a Python string per word.
+    """
+    raw: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
+    if text.isascii():
+        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    else:
+        raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cps = np.empty(len(raw) + len(raw) // 4 + 16, dtype=np.uint32)
+    m = fold(raw, *fold_tables(), cps)
+    if m >= 0:
+        cps = cps[:m]
+    else:
+        cps = np.frombuffer(normalise(text).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+    hashes = np.empty(len(cps), dtype=np.uint64)
+    joined = np.empty(5 * len(cps), dtype=np.uint8)
+    n_words, n_unspaced, m = tokenise(cps, word_table(), hashes, joined)
+    return joined[:m].tobytes(), hashes[:n_words], n_words, n_unspaced
+
+
+def warm_up() -> None:
+    """Build the tables and load (or compile) the kernels now, so that processes forked later
+    share them instead of each making its own."""
+    words_of("warm-up Ä")
+    words_of("warm-up")
+    minhash(np.zeros(1, dtype=np.uint64), 1, *_one_permutation(), np.zeros(1, dtype=np.uint32))
+
+
+def _one_permutation() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    return np.ones(1, dtype=np.uint32), np.zeros(1, dtype=np.uint32)

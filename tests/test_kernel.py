@@ -1,0 +1,107 @@
+"""The compiled kernel gives exactly what the pure-Python text and sketch functions give."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dedup import kernel, neardup
+from dedup.sketch import permutations, signatures
+from dedup.text import CHUNK_CHARS, count_unspaced, normalise, shingle_hashes, shingle_size_for, word_hashes, words
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+# Text that exercises every branch: ASCII, Latin with compatibility forms (NBSP, ², ﬁ, ß, ǅ),
+# combining marks, Hangul syllables and jamo, CJK, Thai, Indic vowel signs that compose,
+# emoji and other astral code points, zero-width characters, lone surrogates.
+_PIECES = [
+    "The", "quick", "BROWN", "fox", " ", "  ", "\n", "\t", ",", ".", "-", "_", "'", "3.14", "x_y",
+    "\u00a0", "\u00b2", "\ufb01", "Stra\u00dfe", "\u01c5", "\u2026", "\u2122", "\u00bd", "\u212b",
+    "e\u0301", "\u0301", "A\u030a", "\u1100\u1161\u11a8", "\u1161", "\uac00\u11a8", "\ud55c\uad6d\uc5b4",
+    "\u5317\u4eac", "\u6b22\u8fce", "\u0e2a\u0e27\u0e31\u0e2a\u0e14\u0e35", "\u0b95\u0bca", "\u0bc6\u0bbe",
+    "\U0001f600", "\U0001d400", "\U00011099\U000110ba", "\U00020000", "\u200b", "\u200d", "\u00ad",
+    "\ufeff", "\ud800", "\udfff", "\u0130", "\u03a3", "\u1e9e", "\uff21\uff22", "\u3099", "\u304b\u3099",
+]
+
+texts = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=6)), max_size=40).map("".join)
+
+
+def python_words(text: str) -> tuple[bytes, np.ndarray, int, int]:
+    tokens = words(text)
+    return "\x1f".join(tokens).encode("utf-8", "surrogatepass"), word_hashes(tokens), len(tokens), count_unspaced(tokens)
+
+
+def assert_same_words(text: str) -> None:
+    joined, hashes, n, unspaced = kernel.words_of(text)
+    want_joined, want_hashes, want_n, want_unspaced = python_words(text)
+    assert joined == want_joined
+    assert hashes.tolist() == want_hashes.tolist()
+    assert (n, unspaced) == (want_n, want_unspaced)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_words_match_the_python_tokeniser(text: str) -> None:
+    assert_same_words(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts, st.integers(min_value=1, max_value=7), st.sampled_from([2, 16, 128]), st.integers(0, 3))
+def test_signature_rows_match_numpy_signatures(text: str, k: int, num_perm: int, seed: int) -> None:
+    tokens = words(text)
+    shingles = shingle_hashes(word_hashes(tokens), shingle_size_for(tokens, k))
+    want = signatures([shingles], num_perm=num_perm, seed=seed)[0]
+    row = np.full(num_perm, 0xFFFFFFFF, dtype=np.uint32)
+    kernel.minhash(kernel.words_of(text)[1], shingle_size_for(tokens, k), *permutations(num_perm, seed), row)
+    assert row.tolist() == want.tolist()
+
+
+def test_real_pages_match() -> None:
+    for path in sorted(SEEDS.glob("*.txt")):
+        assert_same_words(path.read_text(encoding="utf-8"))
+    data = Path(__file__).resolve().parent / "data"
+    assert_same_words((data / "page.txt").read_text(encoding="utf-8"))
+    for line in (data / "near.jsonl").read_text(encoding="utf-8").splitlines():
+        assert_same_words(json.loads(line)["text"])
+
+
+def test_fold_table_takes_no_code_point_that_composes() -> None:
+    """A code point the table maps must normalise the same in any context: its NFKC form is
+    made of starters that NFKC keeps and that never end a composition."""
+    table, expansions = kernel.fold_tables()
+    seconds = kernel._composition_seconds()
+    taken = np.flatnonzero(table < 0xFFFFFFFE)
+    assert len(taken) > 100_000  # most of the BMP goes through the kernel
+    for c in taken[:: 7].tolist():
+        for ch in unicodedata.normalize("NFKC", chr(c)):
+            assert unicodedata.combining(ch) == 0 and ord(ch) not in seconds, hex(c)
+    # And the table agrees with normalise() on every code point taken, one at a time.
+    out = np.empty(32, dtype=np.uint32)
+    for c in taken[::97].tolist():
+        m = kernel.fold(np.array([c], dtype=np.uint32), table, expansions, out)
+        assert "".join(map(chr, out[:m])) == normalise(chr(c)), hex(c)
+
+
+def test_document_words_key_is_the_python_key_across_chunks() -> None:
+    """A document over CHUNK_CHARS is read in pieces; its key and hashes are those of the
+    whole text read at once by the Python tokeniser."""
+    page = next(SEEDS.glob("003_*.txt")).read_text(encoding="utf-8")
+    text = (page + "\n") * (CHUNK_CHARS // len(page) + 2)
+    key, hashes, n, _ = neardup.document_words(text)
+    want_joined, want_hashes, want_n, _ = python_words(text)
+    assert key == hashlib.blake2b(want_joined, digest_size=16).digest()
+    assert n == want_n and hashes.tolist() == want_hashes.tolist()
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "!!! ...", "\u200b"])
+def test_texts_without_words(text: str) -> None:
+    key, hashes, n, unspaced = neardup.document_words(text)
+    assert (len(hashes), n, unspaced) == (0, 0, 0)
+    assert key == hashlib.blake2b(("\x00" + text.strip()).encode("utf-8"), digest_size=16).digest()
