@@ -76,25 +76,42 @@ def _tree_rss(root: int) -> int:
     return total
 
 
+def _high_water(pid: int) -> int:
+    """Peak resident bytes of ``pid`` so far (``VmHWM``), 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def run(argv: list[str]) -> tuple[float, float]:
-    """Seconds and peak memory (MB) of a command: the larger of its own peak and the largest
-    sampled sum over its process tree."""
+    """Seconds and peak memory (MB) of a command: the larger of its own high-water mark
+    (``VmHWM``) and the largest sampled sum of resident memory over its process tree.
+
+    Not ``wait4``'s ``ru_maxrss``: a child started with ``posix_spawn`` shares this process's
+    memory until it execs, and Linux carries that high-water mark over the exec, so every
+    command would report at least this script's own peak."""
     import threading
 
     t0 = time.perf_counter()
     errors = tempfile.NamedTemporaryFile(prefix="bench-stderr-", suffix=".txt", delete=False)
     pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, errors.fileno(), 2)])
-    peak_tree = 0
+    peak_tree = peak_own = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_tree
+        nonlocal peak_tree, peak_own
         while not done.wait(0.1):
             peak_tree = max(peak_tree, _tree_rss(pid))
+            peak_own = max(peak_own, _high_water(pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, status, usage = os.wait4(pid, 0)
+    _, status = os.waitpid(pid, 0)
     done.set()
     sampler.join()
     errors.close()
@@ -102,7 +119,7 @@ def run(argv: list[str]) -> tuple[float, float]:
         tail = Path(errors.name).read_text(errors="replace")[-2000:]
         raise SystemExit(f"{' '.join(argv[:4])}... failed:\n{tail}")
     os.unlink(errors.name)
-    return time.perf_counter() - t0, max(usage.ru_maxrss / 1024, peak_tree / 2**20)
+    return time.perf_counter() - t0, max(peak_own, peak_tree) / 2**20
 
 
 def pairs_from_annotations(path: Path) -> set[tuple[str, str]]:

@@ -12,6 +12,12 @@ class UnionFind:
         self.parent = list(range(n))
         self.size = [1] * n
 
+    def add(self) -> int:
+        """A new singleton set; returns its element."""
+        self.parent.append(len(self.parent))
+        self.size.append(1)
+        return len(self.parent) - 1
+
     def find(self, x: int) -> int:
         parent = self.parent
         while parent[x] != x:

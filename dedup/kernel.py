@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from .text import UNSPACED_RE, WORD_RE, ZERO_WIDTH, normalise
+from .text import UNSPACED_RE, WORD_RE, ZERO_WIDTH, close_unspaced_gaps, normalise, text_chunks
 
 _MAX_CODE_POINT = sys.maxunicode + 1
 
@@ -275,6 +275,17 @@ def words_of(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
     joined = np.empty(5 * len(cps), dtype=np.uint8)
     n_words, n_unspaced, m = tokenise(cps, word_table(), hashes, joined)
     return joined[:m].tobytes(), hashes[:n_words], n_words, n_unspaced
+
+
+def key_text(text: str) -> str:
+    """``dedup.text.norm_key``: the normalised words joined by spaces (none between characters
+    of scripts written without spaces), what similarity compares."""
+    parts = []
+    for chunk in text_chunks(text):
+        joined, _, n, _ = words_of(chunk)
+        if n:
+            parts.append(joined.decode("utf-8", "surrogatepass").replace("\x1f", " "))
+    return close_unspaced_gaps(" ".join(parts))
 
 
 def warm_up() -> None:

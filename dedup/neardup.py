@@ -14,13 +14,13 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from . import edges
 from .cluster import UnionFind, choose_keep, groups
 from .config import NearDupConfig
-from .kernel import minhash, warm_up, words_of
+from .kernel import key_text, minhash, warm_up, words_of
 from .model import Cluster
 from .sketch import band_keys, candidate_pairs, lsh_params, permutations
-from .text import norm_key, shingle_hashes, shingle_size, text_chunks
-from .verify import text_similarity
+from .text import shingle_hashes, shingle_size, text_chunks
 
 # Verified near-duplicates on Webis have a 5-gram Jaccard of 0.37 and more; with 128 permutations
 # the estimate's standard deviation is about 0.04, so 0.2 loses none of them.
@@ -90,23 +90,24 @@ def sketch_batch(texts: list[str], *, k: int, num_perm: int, seed: int) -> Sketc
     return keys, sigs, valid
 
 
-def _similarity(a: int, b: int, verified: dict[tuple[int, int], float], key: Callable[[int], str]) -> float:
-    """Similarity of documents ``a`` and ``b``: the score verification already computed for
-    them (a score at or above the cutoff is the exact one), or a new alignment."""
-    pair = (a, b) if a < b else (b, a)
-    if pair in verified:
-        return verified[pair]
-    return text_similarity(key(a), key(b))
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
 
 
 @contextmanager
-def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+def _pool(workers: int, texts: Sequence[str] | None = None) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes, or None for one; with ``texts``, the workers can align pairs of them
+    (:mod:`dedup.edges`)."""
     if workers <= 1:
         yield None
         return
     warm_up()  # tables and compiled code made once, before the workers are forked
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    if texts is None:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=edges.share_texts, initargs=(texts,))
+    with pool:
         yield pool
 
 
@@ -158,7 +159,7 @@ def find_clusters(
     batches = (list(texts[s : s + BATCH]) for s in starts)
     sketch = functools.partial(sketch_batch, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
     workers = min(config.jobs or os.cpu_count() or 1, len(starts))
-    with _pool(0 if sketches is not None else workers) as pool:
+    with _pool(workers if len(texts) > 1 else 0, texts) as pool:
         if sketches is not None:
             known = sketches
             results: Iterator[Sketches] = iter(
@@ -178,47 +179,50 @@ def find_clusters(
                     exact_edges.append((j, i))
             if progress is not None:
                 progress(min(n, batch_start + BATCH), n)
-    del first_of
-    sigs = np.concatenate(sig_rows) if sig_rows else np.empty((0, config.num_perm), dtype=np.uint32)
-    bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
-    valid = np.asarray(valid_rows, dtype=bool)
-    local_pairs = candidate_pairs(band_keys(sigs, bands, rows), valid=valid)
-    # Banding lets through pairs whose signatures agree on one band only; the signatures'
-    # own Jaccard estimate drops those far below any near-duplicate before the costlier alignment.
-    agree = (sigs[local_pairs[:, 0]] == sigs[local_pairs[:, 1]]).mean(axis=1) if len(local_pairs) else np.empty(0)
-    keep_pairs = agree >= MIN_ESTIMATED_JACCARD
-    local_pairs, agree = local_pairs[keep_pairs], agree[keep_pairs]
+        del first_of
+        sigs = np.concatenate(sig_rows) if sig_rows else np.empty((0, config.num_perm), dtype=np.uint32)
+        bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
+        valid = np.asarray(valid_rows, dtype=bool)
+        local_pairs = candidate_pairs(band_keys(sigs, bands, rows), valid=valid)
+        # Banding lets through pairs whose signatures agree on one band only; the signatures'
+        # own Jaccard estimate drops those far below any near-duplicate before the costlier alignment.
+        agree = (sigs[local_pairs[:, 0]] == sigs[local_pairs[:, 1]]).mean(axis=1) if len(local_pairs) else np.empty(0)
+        keep_pairs = agree >= MIN_ESTIMATED_JACCARD
+        local_pairs, agree = local_pairs[keep_pairs], agree[keep_pairs]
 
-    # Normalised texts for alignment, made when a pair needs them and only a few kept at a time.
-    key = lru_cache(maxsize=8192)(lambda i: norm_key(texts[i]))
+        # Normalised texts for alignment in this process, made when a pair needs them and
+        # only a few kept at a time.
+        key = lru_cache(maxsize=8192)(lambda i: key_text(texts[i]))
 
-    uf = UnionFind(n)
-    for a, b in (*exact_edges, *links):
-        uf.union(a, b)
-    # Most similar candidates first; a pair already joined through other verified edges needs
-    # no alignment of its own (the components come out the same), which saves most of the
-    # verification inside large clusters.
-    rep_arr = np.asarray(reps, dtype=np.int64)
-    verified: dict[tuple[int, int], float] = {}  # exact scores of joined pairs, reused below
-    for index in np.argsort(-agree, kind="stable"):
-        a, b = int(rep_arr[local_pairs[index, 0]]), int(rep_arr[local_pairs[index, 1]])
-        if b < prior:
-            continue  # two indexed documents: the index verified them when the later was added (``links``)
-        if uf.find(a) != uf.find(b):
-            score = text_similarity(key(a), key(b), cutoff=config.threshold)
-            if score >= config.threshold:
-                uf.union(a, b)
-                verified[a, b] = score
+        uf = UnionFind(n)
+        for a, b in (*exact_edges, *links):
+            uf.union(a, b)
+        # Most similar candidates first; a pair already joined through other verified edges
+        # needs no alignment of its own (see dedup.edges). Two indexed documents were verified
+        # by the index when the later was added (``links``).
+        rep_arr = np.asarray(reps, dtype=np.int64)
+        order = np.argsort(-agree, kind="stable")
+        ordered = rep_arr[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
+        candidates = ((int(a), int(b)) for a, b in ordered if b >= prior)
+        verified = edges.verify(candidates, uf, config.threshold, pool=pool, key=key)
 
-    lengths = [len(t) for t in texts]
+        lengths = [len(t) for t in texts]
+        found = []
+        for members in groups(uf):
+            indexed = [m for m in members if m < prior]
+            found.append((members, choose_keep(indexed or members, lengths, policy=config.keep)))
+        # Each member's similarity to the kept document: the verified score where that pair was
+        # aligned, otherwise a new alignment (clusters of indexed documents alone: not reported).
+        wanted = sorted(
+            {_pair(keep, m) for members, keep in found if members[-1] >= prior for m in members if m != keep} - verified.keys()
+        )
+        scores = dict(zip(wanted, edges.similarities(wanted, pool=pool, key=key), strict=True))
+    scores.update(verified)
     clusters = []
-    for number, members in enumerate(groups(uf), start=1):
-        indexed = [m for m in members if m < prior]
-        keep = choose_keep(indexed or members, lengths, policy=config.keep)
-        if members[-1] < prior:
-            similarity: dict[str, float] = {}  # indexed documents only: not reported
-        else:
-            similarity = {ids[m]: round(_similarity(keep, m, verified, key), 4) for m in members}
+    for number, (members, keep) in enumerate(found, start=1):
+        similarity = (
+            {ids[m]: 1.0 if m == keep else round(scores[_pair(keep, m)], 4) for m in members} if members[-1] >= prior else {}
+        )
         clusters.append(
             Cluster(
                 id=f"c{number}",

@@ -176,4 +176,9 @@ def norm_key(text: str) -> str:
 
 def key_of(tokens: list[str]) -> str:
     """:func:`norm_key` of already normalised words."""
-    return _NOSPACE_GAP.sub("", " ".join(tokens))
+    return close_unspaced_gaps(" ".join(tokens))
+
+
+def close_unspaced_gaps(joined: str) -> str:
+    """Remove the spaces between two characters of scripts written without spaces."""
+    return joined if joined.isascii() else _NOSPACE_GAP.sub("", joined)

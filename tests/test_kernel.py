@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dedup import kernel, neardup
 from dedup.sketch import permutations, signatures
-from dedup.text import CHUNK_CHARS, count_unspaced, normalise, shingle_hashes, shingle_size_for, word_hashes, words
+from dedup.text import CHUNK_CHARS, count_unspaced, norm_key, normalise, shingle_hashes, shingle_size_for, word_hashes, words
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -105,3 +105,9 @@ def test_texts_without_words(text: str) -> None:
     key, hashes, n, unspaced = neardup.document_words(text)
     assert (len(hashes), n, unspaced) == (0, 0, 0)
     assert key == hashlib.blake2b(("\x00" + text.strip()).encode("utf-8"), digest_size=16).digest()
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts)
+def test_key_text_is_norm_key(text: str) -> None:
+    assert kernel.key_text(text) == norm_key(text)

@@ -1,0 +1,96 @@
+"""Verifying candidate pairs, in rounds spread over worker processes.
+
+Candidates come most similar first. A pair whose documents are already joined through other
+verified edges is never aligned (the components come out the same either way). To use
+several processes without aligning pairs that sequential order would have skipped, each
+round takes pairs that would join different components even if every pair before them in
+the round passed; a pair that might be made redundant by the round is put off to the next.
+The verified edges, and so the clusters, are the ones sequential verification finds.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from functools import lru_cache
+
+from .cluster import UnionFind
+from .kernel import key_text
+from .verify import text_similarity
+
+ROUND = 256  # pairs handed out per round; small enough that a round rarely holds redundant work
+
+_texts: Sequence[str] = ()
+
+
+def share_texts(texts: Sequence[str]) -> None:
+    """Worker initialiser: the documents pairs are read from (inherited, not copied, on fork)."""
+    global _texts
+    _texts = texts
+    _key.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _key(i: int) -> str:
+    return key_text(_texts[i])
+
+
+def _score(task: tuple[int, int, float]) -> float:
+    a, b, cutoff = task
+    return text_similarity(_key(a), _key(b), cutoff=cutoff)
+
+
+def verify(
+    pairs: Iterable[tuple[int, int]],
+    uf: UnionFind,
+    threshold: float,
+    *,
+    pool: Executor | None = None,
+    key: Callable[[int], str] | None = None,
+) -> dict[tuple[int, int], float]:
+    """Align ``pairs`` (in their order) whose documents ``uf`` has not joined yet; join those
+    scoring at least ``threshold``. Returns the exact scores of the pairs joined.
+
+    With ``pool`` (whose workers were started with :func:`share_texts`), each round's pairs are
+    aligned in parallel; without, one by one, reading texts through ``key``.
+    """
+    queue = deque(pairs)
+    verified: dict[tuple[int, int], float] = {}
+    while queue:
+        batch: list[tuple[int, int]] = []
+        later: list[tuple[int, int]] = []
+        tentative = UnionFind(0)
+        slot: dict[int, int] = {}  # component root -> node of ``tentative``
+        while queue and len(batch) < (ROUND if pool is not None else 1):
+            a, b = queue.popleft()
+            ra, rb = uf.find(a), uf.find(b)
+            if ra == rb:
+                continue
+            ta, tb = (slot[r] if r in slot else slot.setdefault(r, tentative.add()) for r in (ra, rb))
+            if tentative.find(ta) == tentative.find(tb):
+                later.append((a, b))  # this round may join them already
+                continue
+            tentative.union(ta, tb)
+            batch.append((a, b))
+        if pool is not None:
+            scores = list(pool.map(_score, [(a, b, threshold) for a, b in batch], chunksize=4))
+        else:
+            assert key is not None
+            scores = [text_similarity(key(a), key(b), cutoff=threshold) for a, b in batch]
+        for (a, b), score in zip(batch, scores, strict=True):
+            if score >= threshold:
+                uf.union(a, b)
+                verified[a, b] = score
+        queue.extendleft(reversed(later))
+    return verified
+
+
+def similarities(
+    pairs: Sequence[tuple[int, int]], *, pool: Executor | None = None, key: Callable[[int], str] | None = None
+) -> list[float]:
+    """Exact similarity of each pair, in parallel with ``pool`` (see :func:`verify`)."""
+    if pool is not None:
+        return list(pool.map(_score, [(a, b, 0.0) for a, b in pairs], chunksize=4))
+    assert key is not None
+    return [text_similarity(key(a), key(b)) for a, b in pairs]

@@ -1,0 +1,89 @@
+"""Verification in rounds over worker processes finds what one-by-one verification finds."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from dedup import edges
+from dedup.cluster import UnionFind, groups
+from dedup.config import NearDupConfig
+from dedup.neardup import find_clusters
+from dedup.text import norm_key
+
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+
+
+def edited(text: str, rate: float, rng: random.Random) -> str:
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), int(len(words) * rate)):
+        words[i] = rng.choice(["alpha", "beta", "gamma", "delta"])
+    return " ".join(words)
+
+
+def corpus() -> tuple[list[str], list[str]]:
+    """The seeds, one long page made of all of them (over the word-level length), and edited
+    copies of each at 2-12% of words."""
+    rng = random.Random(7)
+    originals = [p.read_text(encoding="utf-8") for p in SEEDS]
+    originals.append("\n".join(originals) * 2)
+    texts = list(originals)
+    for text in originals:
+        for rate in (0.02, 0.05, 0.08, 0.12):
+            texts.append(edited(text, rate, rng))
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    texts = [texts[i] for i in order]
+    return [f"d{i}" for i in range(len(texts))], texts
+
+
+def test_parallel_rounds_give_the_same_clusters_as_one_process() -> None:
+    ids, texts = corpus()
+    one = find_clusters(ids, texts, NearDupConfig(jobs=1))
+    two = find_clusters(ids, texts, NearDupConfig(jobs=2))
+    assert one == two
+    # Every edited copy joined its original: six clusters of five.
+    assert sorted(len(c.members) for c in one) == [5] * (len(SEEDS) + 1)
+
+
+def test_a_round_never_aligns_a_pair_it_may_already_join(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five copies of one page with every pair a candidate: a spanning tree of four alignments
+    joins them, in rounds as one by one; the other six pairs are never aligned."""
+    rng = random.Random(3)
+    page = SEEDS[0].read_text(encoding="utf-8")
+    texts = [edited(page, 0.03, rng) for _ in range(5)]
+    pairs = [(a, b) for a in range(5) for b in range(a + 1, 5)]
+    aligned: list[tuple[str, str]] = []
+    real = edges.text_similarity
+
+    def counting(a: str, b: str, *, cutoff: float = 0.0) -> float:
+        aligned.append((a, b))
+        return real(a, b, cutoff=cutoff)
+
+    monkeypatch.setattr(edges, "text_similarity", counting)
+    edges.share_texts(texts)
+    results = []
+    for pool in (None, ThreadPoolExecutor(2)):
+        aligned.clear()
+        uf = UnionFind(5)
+        verified = edges.verify(pairs, uf, 0.85, pool=pool, key=lambda i: norm_key(texts[i]))
+        results.append((groups(uf), len(aligned), sorted(verified)))
+    assert results[0] == results[1]
+    assert results[0][0] == [[0, 1, 2, 3, 4]] and results[0][1] == 4
+
+
+def test_a_failed_pair_leaves_the_later_pairs_to_the_next_round() -> None:
+    """0-1 fails; 0-2 and 1-2 are then both needed: the round that aligned 0-1 put 1-2 off
+    only while 0-1 might have joined them."""
+    rng = random.Random(5)
+    page = SEEDS[1].read_text(encoding="utf-8")
+    other = SEEDS[2].read_text(encoding="utf-8")
+    texts = [page, other, edited(page, 0.02, rng)]
+    edges.share_texts(texts)
+    uf = UnionFind(3)
+    verified = edges.verify([(0, 1), (0, 2), (1, 2)], uf, 0.85, pool=ThreadPoolExecutor(2))
+    assert groups(uf) == [[0, 2]]
+    assert list(verified) == [(0, 2)]
