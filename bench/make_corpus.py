@@ -4,8 +4,11 @@
     python bench/make_corpus.py OUT_DIR [--n 100000] [--seed 1] [--data ../shared/bench]
 
 Documents are built from real English text: each is 5-45 lines drawn at random from the lines
-of the Webis pages and of the boilerplate benchmark's extracted pages (so two documents share
-a line now and then, never most of their text).
+of the Webis pages and of the boilerplate benchmark's extracted pages, lines of more than
+``MAX_LINE_WORDS`` words cut into pieces of that length, so two documents share a line now
+and then, never most of their text. (Without the cut, some "lines" are whole pages of
+100,000 characters: two documents that draw the same one are near-duplicates in fact but
+not in the ground truth, and at 100,000 documents that made most "wrong" pairs.)
 A fifth of the documents are planted copies of an earlier one: exact (a quarter of them) or
 with 1, 3, 5, 10 or 20% of their words edited (replaced, deleted or inserted). Writes
 ``corpus.jsonl`` and ``truth.jsonl`` (one line per planted copy: copy, original, edit rate and
@@ -20,6 +23,7 @@ import random
 from pathlib import Path
 
 RATES = (0.0, 0.0, 0.01, 0.03, 0.05, 0.1, 0.2)
+MAX_LINE_WORDS = 120
 
 
 def source_lines(data: Path) -> list[str]:
@@ -27,7 +31,12 @@ def source_lines(data: Path) -> list[str]:
     files = [data / "neardup" / "webis_docs.jsonl", *sorted((data / "boilerplate").glob("*residual*.jsonl"))]
     for path in files:
         for record in map(json.loads, path.open(encoding="utf-8")):
-            lines.extend(line for line in record["text"].split("\n") if len(line.split()) >= 4)
+            for line in record["text"].split("\n"):
+                words = line.split()
+                for start in range(0, len(words), MAX_LINE_WORDS):
+                    piece = words[start : start + MAX_LINE_WORDS]
+                    if len(piece) >= 4:
+                        lines.append(" ".join(piece))
     return lines
 
 

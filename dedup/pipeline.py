@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Config
 from .errors import InputError
 from .model import Cluster, DocSummary, Document, Report, Skipped, Span
-from .text import line_spans
+from .text import line_count
 
 if TYPE_CHECKING:
     from .index import Prior
@@ -136,7 +136,7 @@ def analyse(
         clusters = prior_clusters(clusters, len(before), ids)
     ordered = {k: tuple(sorted(v, key=lambda s: (s.start, s.end, s.kind))) for k, v in spans.items()}
     summaries = tuple(
-        DocSummary(id=d.id, chars=len(d.text), lines=len(line_spans(d.text)), source=str(d.source or ""))
+        DocSummary(id=d.id, chars=len(d.text), lines=line_count(d.text), source=str(d.source or ""))
         for d in docs
     )
     return Report(

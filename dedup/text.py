@@ -93,6 +93,15 @@ def line_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def line_count(text: str) -> int:
+    """``len(line_spans(text))``, without building the spans.
+
+    >>> line_count("a\\r\\nbc\\rd\\n")
+    4
+    """
+    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+
+
 def word_hashes(tokens: list[str]) -> npt.NDArray[np.uint64]:
     """Stable 32-bit hashes (CRC-32 of UTF-8) of ``tokens``, as uint64 for shingle arithmetic."""
     cache = _word_hash_cache

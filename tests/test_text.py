@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dedup.pipeline import remove_spans
-from dedup.text import line_spans, words
+from dedup.text import line_count, line_spans, words
 
 
 @pytest.mark.parametrize("sep", ["\n", "\r\n", "\r"])
@@ -13,6 +15,11 @@ def test_line_spans_index_original(sep: str) -> None:
     text = sep.join(["first line", "", "third"])
     spans = line_spans(text)
     assert [text[s:e] for s, e in spans] == ["first line", "", "third"]
+
+
+@given(st.lists(st.sampled_from(["a", "bc", " ", "\n", "\r", "\r\n", "\n\r"]), max_size=30).map("".join))
+def test_line_count_is_the_number_of_line_spans(text: str) -> None:
+    assert line_count(text) == len(line_spans(text))
 
 
 def test_words_fold_case_width_and_zero_width() -> None:

@@ -375,7 +375,7 @@ def scan_report(shards: Sequence[str], config: Config, progress: Progress = _qui
 
     from ..model import DocSummary, Report, Skipped
     from ..pipeline import _stats
-    from ..text import line_spans
+    from ..text import line_count
 
     result = analyse(shards, config, progress)
     parts = dask.compute(*result.docs.to_delayed())
@@ -388,7 +388,7 @@ def scan_report(shards: Sequence[str], config: Config, progress: Progress = _qui
     ordered = {k: tuple(sorted(v, key=lambda s: (s.start, s.end, s.kind))) for k, v in spans.items()}
     clusters = tuple(sorted({c.id: c for c in result.clusters.values()}.values(), key=lambda c: int(c.id[1:])))
     summaries = tuple(
-        DocSummary(id=d.id, chars=len(d.text), lines=len(line_spans(d.text)), source=str(d.source or "")) for d in docs
+        DocSummary(id=d.id, chars=len(d.text), lines=line_count(d.text), source=str(d.source or "")) for d in docs
     )
     report = Report(
         config_fingerprint=config.fingerprint(),
