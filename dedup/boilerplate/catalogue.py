@@ -73,8 +73,10 @@ class Catalogue:
         return _build([r for r in self.rules if chosen(r)])
 
 
+@lru_cache(maxsize=4096)
 def normalise(line: str) -> str:
-    """Case-folded words of ``line`` joined by single spaces (what phrases are compared with)."""
+    """Case-folded words of ``line`` joined by single spaces (what phrases are compared with).
+    Cached: each line is normalised for the rules and again for its corpus key."""
     return _NORM.sub(" ", line.casefold()).strip()
 
 
