@@ -85,6 +85,7 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, help="a folder made by make_corpus.py (default: made here)")
     ap.add_argument("--data", type=Path, default=HERE.parents[2] / "shared" / "bench")
     ap.add_argument("--no-redis", action="store_true")
+    ap.add_argument("--backend", action="append", choices=("sqlite", "redis"), help="only these stores (default: both)")
     args = ap.parse_args()
     only = [x for stage in args.only for x in ("--only", stage)]
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -118,8 +119,9 @@ def main() -> int:
         query_ids = {json.loads(line)["id"] for line in lines[cut:]}
         one_run = annotations(tmp / "whole.jsonl", query_ids)
 
-        backends = [("sqlite", str(tmp / "ix.db"))]
-        server = None if args.no_redis else start_redis(tmp)
+        wanted = set(args.backend or ("sqlite", "redis"))
+        backends = [("sqlite", str(tmp / "ix.db"))] if "sqlite" in wanted else []
+        server = None if args.no_redis or "redis" not in wanted else start_redis(tmp)
         if server is not None:
             backends.append(("redis", server[1]))
         try:

@@ -41,7 +41,9 @@ class RedisStore:
         query = parse_qs(parts.query)
         self.prefix = (query.pop("prefix", ["dedup"])[0]) + ":"
         url = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
-        self.r: Any = redis.Redis.from_url(url)
+        # No reply timeout unless the URL sets one (``?socket_timeout=``): redis-py 8 waits 5 s by
+        # default, and the EXEC of a large add takes the server longer than that.
+        self.r: Any = redis.Redis.from_url(url, socket_timeout=None)
         try:
             self.r.ping()
         except redis.RedisError as exc:
