@@ -109,7 +109,9 @@ def main() -> int:
 
         def add(row: tuple[str, float, float, float, float, float | None, float | None]) -> None:
             rows.append(row)  # printed as it comes too, so a run stopped part-way still leaves figures
-            print(f"{row[0]}: {row[1]:.1f} s, {row[2]:.0f} MB peak", file=sys.stderr, flush=True)
+            size = "" if row[5] is None else f", {row[5]:,.0f} index bytes per document"
+            same = "" if row[6] is None else f", same as one run: {row[6]:.4f}"
+            print(f"{row[0]}: {row[1]:.1f} s, {row[2]:.0f} MB peak{size}{same}", file=sys.stderr, flush=True)
 
         t, mem = dedup("clean", "--annotate-only", str(whole), *only, out=tmp / "whole.jsonl")
         mb_whole = whole.stat().st_size / 1e6
