@@ -24,9 +24,10 @@ from rapidfuzz.distance import ScoreAlignment
 
 from .cluster import keep_rank
 from .config import Config
+from .kernel import key_text, words_of
 from .model import Cluster, Document, Span, SpanRef
 from .sketch import band_keys, candidate_pairs, lsh_params, signatures
-from .text import key_of, line_spans, norm_key, shingle_hashes, word_hashes, words
+from .text import close_unspaced_gaps, line_spans, shingle_hashes
 from .verify import text_similarity
 
 PASSAGE_SHINGLE = 2
@@ -75,7 +76,7 @@ def units(text: str, *, skip: Sequence[tuple[int, int]] = ()) -> list[tuple[int,
         s += len(line) - len(line.lstrip())
         e = s + len(stripped)
         # A line of at most LONG_PARAGRAPH_WORDS characters cannot hold more words: skip the count.
-        if len(stripped) > LONG_PARAGRAPH_WORDS and len(words(stripped)) > LONG_PARAGRAPH_WORDS:
+        if len(stripped) > LONG_PARAGRAPH_WORDS and words_of(stripped)[2] > LONG_PARAGRAPH_WORDS:
             out.extend(_sentences(text, s, e))
         else:
             out.append((s, e))
@@ -86,9 +87,9 @@ def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[
     """The units of a document long enough (``min_words``) to count as repeats on their own."""
     out = []
     for ps, pe in units(text, skip=skip):
-        tokens = words(text[ps:pe])
-        if len(tokens) >= min_words:
-            out.append(Passage(doc_index, ps, pe, key_of(tokens)))
+        joined, _, n_words, _ = words_of(text[ps:pe])
+        if n_words >= min_words:
+            out.append(Passage(doc_index, ps, pe, close_unspaced_gaps(joined.decode("utf-8", "surrogatepass").replace("\x1f", " "))))
     return out
 
 
@@ -110,7 +111,7 @@ def passage_band_keys(
     owner: list[int] = []
     for i, text in enumerate(texts):
         for p in passages(i, text, min_words=min_words, skip=skips[i] if skips is not None else ()):
-            sets.append(shingle_hashes(word_hashes(words(text[p.start : p.end])), PASSAGE_SHINGLE))
+            sets.append(shingle_hashes(words_of(text[p.start : p.end])[1], PASSAGE_SHINGLE))
             owner.append(i)
     if not sets:
         return [np.empty(0, dtype=np.uint64) for _ in texts]
@@ -140,7 +141,7 @@ def _merge(matches: list[tuple[Passage, Passage, float]], docs: Sequence[Documen
         copy_doc, src_doc = run[0][0].doc, run[0][1].doc
         start, end = run[0][0].start, max(m[0].end for m in run)
         src_start, src_end = min(m[1].start for m in run), max(m[1].end for m in run)
-        sim = text_similarity(norm_key(docs[src_doc].text[src_start:src_end]), norm_key(docs[copy_doc].text[start:end]))
+        sim = text_similarity(key_text(docs[src_doc].text[src_start:src_end]), key_text(docs[copy_doc].text[start:end]))
         rule = "repeat-within" if copy_doc == src_doc else "repeat-across"
         spans.append(Span(start, end, "repeat", rule, sim, source=SpanRef(docs[src_doc].id, src_start, src_end)))
         run.clear()
@@ -257,7 +258,7 @@ def _extend(
         src_start += 1
     if (start, end, src_start, src_end) == (span.start, span.end, src.start, src.end):
         return span
-    sim = text_similarity(norm_key(src_text[src_start:src_end]), norm_key(text[start:end]))
+    sim = text_similarity(key_text(src_text[src_start:src_end]), key_text(text[start:end]))
     return Span(start, end, span.kind, span.rule, sim, source=SpanRef(src.id, src_start, src_end))
 
 
@@ -334,7 +335,7 @@ def find_repeats(
 
     originals.sort()
     shingle_sets = [
-        shingle_hashes(word_hashes(words(docs[all_passages[i].doc].text[all_passages[i].start : all_passages[i].end])), PASSAGE_SHINGLE)
+        shingle_hashes(words_of(docs[all_passages[i].doc].text[all_passages[i].start : all_passages[i].end])[1], PASSAGE_SHINGLE)
         for i in originals
     ]
     sigs = signatures(shingle_sets, num_perm=PASSAGE_PERM, seed=config.neardup.seed)
