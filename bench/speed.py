@@ -12,7 +12,8 @@ I/O included, with that process's own peak memory:
   with ``--dask``, (d) and (e): (b) and (c) with ``--engine dask`` on a local cluster of two
       worker processes, the corpus cut into ``--shards`` JSONL shards.
 ``--rows a,d`` runs only some rows (the reference always runs). Peak memory is the largest
-sum of resident memory over the command's process tree (sampled every 0.1 s; workers count).
+sum of proportional set sizes (Pss: shared pages counted in share) over the command's process
+tree, sampled every 0.1 s, or the command's own high-water mark if that is larger.
 Ratios are throughput relative to (a) in the same run. Pair precision and recall are against
 the planted copies: a predicted pair is right when both documents descend from the same original;
 recall counts planted copies whose 5-gram Jaccard with their original is at least 0.5.
@@ -54,7 +55,8 @@ def reference(corpus: Path, out: Path) -> None:
 
 
 def _tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and all its descendants (Linux /proc)."""
+    """Memory of ``root`` and all its descendants (Linux /proc): the sum of their proportional
+    set sizes (see :func:`_proportional`)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -71,9 +73,24 @@ def _tree_rss(root: int) -> int:
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total += _proportional(pid, rss.get(pid, 0))
         stack.extend(children.get(pid, []))
     return total
+
+
+def _proportional(pid: int, rss: int) -> int:
+    """``Pss`` of ``pid``: its resident pages, each page shared with other processes counted in
+    share. A worker forked from a process holding the corpus maps all of the parent's pages,
+    so summing plain RSS over the tree would count the corpus once per worker. Falls back to
+    ``rss`` where ``smaps_rollup`` is missing (Linux before 4.14)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss
 
 
 def _high_water(pid: int) -> int:
@@ -90,7 +107,8 @@ def _high_water(pid: int) -> int:
 
 def run(argv: list[str]) -> tuple[float, float]:
     """Seconds and peak memory (MB) of a command: the larger of its own high-water mark
-    (``VmHWM``) and the largest sampled sum of resident memory over its process tree.
+    (``VmHWM``) and the largest sampled sum of proportional set sizes (``Pss``) over its
+    process tree.
 
     Not ``wait4``'s ``ru_maxrss``: a child started with ``posix_spawn`` shares this process's
     memory until it execs, and Linux carries that high-water mark over the exec, so every

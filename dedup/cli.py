@@ -50,7 +50,7 @@ _FIELD_OPTIONS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("--seed", "neardup", "seed", {"type": int, "help": "MinHash seed [1]."}),
     ("--keep", "neardup", "keep",
      {"type": click.Choice(cfg.KEEP_POLICIES), "help": "Which document a cluster keeps: earliest in input, or longest [first]."}),
-    ("--jobs", "neardup", "jobs", {"type": int, "help": "Processes that fingerprint and sketch documents; 0 = all cores [0]."}),
+    ("--jobs", "neardup", "jobs", {"type": int, "help": "Processes that fingerprint, sketch and align documents; 0 = all cores [0]."}),
     ("--repeat-threshold", "repeats", "threshold", {"type": float, "help": "Similarity for repeated passages [0.8]."}),
     ("--boilerplate-threshold", "boilerplate", "threshold", {"type": float, "help": "Score at which a line is boilerplate [0.6]."}),
     ("--min-docs", "boilerplate", "min_docs", {"type": int, "help": "Documents a line must appear in to count as corpus evidence [3]."}),

@@ -25,10 +25,12 @@ import numpy as np
 from .config import Config, replace
 from .errors import InputError
 from .io import to_document
+from .kernel import minhash
 from .model import Document, Skipped, Span
-from .neardup import fingerprint
+from .neardup import document_words
 from .pipeline import removable, remove_spans, span_json
-from .sketch import band_keys, lsh_params, signatures
+from .sketch import band_keys, lsh_params, permutations
+from .text import shingle_size
 
 _ROWS = 1024
 STREAMING_JACCARD = 0.5
@@ -58,6 +60,7 @@ def stream_clean(
     bands, rows = lsh_params(nd.lsh_threshold, nd.num_perm)
     min_jaccard = STREAMING_JACCARD
     tables: list[dict[int, int]] = [{} for _ in range(bands)]
+    perms = permutations(nd.num_perm, nd.seed)
     exact: dict[bytes, str] = {}
     sigs = np.empty((_ROWS, nd.num_perm), dtype=np.uint32)
     kept_ids: list[str] = []
@@ -77,11 +80,12 @@ def stream_clean(
         seen.add(doc.id)
         duplicate_of, similarity = None, None
         if config.runs("duplicates"):
-            key, shingle_set = fingerprint(doc.text, nd.shingle_size)
+            key, hashes, n_tokens, n_unspaced = document_words(doc.text)
             if key in exact:
                 duplicate_of, similarity = exact[key], 1.0
-            elif len(shingle_set):
-                sig = signatures([shingle_set], num_perm=nd.num_perm, seed=nd.seed)
+            elif n_tokens:
+                sig = np.full((1, nd.num_perm), 0xFFFFFFFF, dtype=np.uint32)
+                minhash(hashes, shingle_size(n_tokens, n_unspaced, nd.shingle_size), *perms, sig[0])
                 row_keys = band_keys(sig, bands, rows)[0]
                 candidates = {tables[b][int(k)] for b, k in enumerate(row_keys) if int(k) in tables[b]}
                 best = max(((float((sigs[c] == sig[0]).mean()), c) for c in sorted(candidates)), default=(0.0, -1))
