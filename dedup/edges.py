@@ -5,7 +5,9 @@ verified edges is never aligned (the components come out the same either way). T
 several processes without aligning pairs that sequential order would have skipped, each
 round takes pairs that would join different components even if every pair before them in
 the round passed; a pair that might be made redundant by the round is put off to the next.
-The verified edges, and so the clusters, are the ones sequential verification finds.
+The pairs aligned can differ from one-by-one order (a pair put off may come after later ones),
+but the components they make, and so the clusters, are the same: a pair is skipped only when
+its documents are already joined.
 """
 
 from __future__ import annotations
