@@ -33,6 +33,11 @@ def share_texts(texts: Sequence[str]) -> None:
     _key.cache_clear()
 
 
+def shared_texts(start: int, stop: int) -> list[str]:
+    """Texts ``start:stop`` of those :func:`share_texts` was given (in a worker)."""
+    return list(_texts[start:stop])
+
+
 @lru_cache(maxsize=4096)
 def _key(i: int) -> str:
     return key_text(_texts[i])

@@ -90,6 +90,21 @@ def sketch_batch(texts: list[str], *, k: int, num_perm: int, seed: int) -> Sketc
     return keys, sigs, valid
 
 
+def _agreement(sigs: npt.NDArray[np.uint32], pairs: npt.NDArray[np.int64], chunk: int = 1 << 16) -> npt.NDArray[np.float64]:
+    """Share of signature values each pair agrees on (their Jaccard estimate), ``chunk`` pairs
+    at a time: all at once, 750,000 pairs of 128 values gather 770 MB."""
+    out = np.empty(len(pairs), dtype=np.float64)
+    for start in range(0, len(pairs), chunk):
+        part = pairs[start : start + chunk]
+        out[start : start + len(part)] = (sigs[part[:, 0]] == sigs[part[:, 1]]).mean(axis=1)
+    return out
+
+
+def _sketch_shared(bounds: tuple[int, int], *, k: int, num_perm: int, seed: int) -> Sketches:
+    """:func:`sketch_batch` of the worker's shared texts ``bounds[0]:bounds[1]``."""
+    return sketch_batch(edges.shared_texts(*bounds), k=k, num_perm=num_perm, seed=seed)
+
+
 def _pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
@@ -166,7 +181,15 @@ def find_clusters(
                 (known[0][s : s + BATCH], known[1][s : s + BATCH], known[2][s : s + BATCH]) for s in starts
             )
         else:
-            results = pool.map(sketch, batches) if pool is not None else map(sketch, batches)
+            if pool is not None:
+                # The workers hold the texts already (forked after they were read, see
+                # dedup.edges.share_texts): hand them ranges, not pickled texts.
+                shared = functools.partial(
+                    _sketch_shared, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed
+                )
+                results = pool.map(shared, [(s, min(n, s + BATCH)) for s in starts])
+            else:
+                results = map(sketch, batches)
         for batch_start, (keys, batch_sigs, batch_valid) in zip(starts, results, strict=True):
             for offset, exact in enumerate(keys):
                 i = batch_start + offset
@@ -186,7 +209,7 @@ def find_clusters(
         local_pairs = candidate_pairs(band_keys(sigs, bands, rows), valid=valid)
         # Banding lets through pairs whose signatures agree on one band only; the signatures'
         # own Jaccard estimate drops those far below any near-duplicate before the costlier alignment.
-        agree = (sigs[local_pairs[:, 0]] == sigs[local_pairs[:, 1]]).mean(axis=1) if len(local_pairs) else np.empty(0)
+        agree = _agreement(sigs, local_pairs)
         keep_pairs = agree >= MIN_ESTIMATED_JACCARD
         local_pairs, agree = local_pairs[keep_pairs], agree[keep_pairs]
 
@@ -203,7 +226,7 @@ def find_clusters(
         rep_arr = np.asarray(reps, dtype=np.int64)
         order = np.argsort(-agree, kind="stable")
         ordered = rep_arr[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
-        candidates = ((int(a), int(b)) for a, b in ordered if b >= prior)
+        candidates = ((a, b) for a, b in ordered.tolist() if b >= prior)
         verified = edges.verify(candidates, uf, config.threshold, pool=pool, key=key)
 
         lengths = [len(t) for t in texts]

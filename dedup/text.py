@@ -99,7 +99,9 @@ def line_count(text: str) -> int:
     >>> line_count("a\\r\\nbc\\rd\\n")
     4
     """
-    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
+    breaks = text.count("\n")
+    returns = text.count("\r")
+    return breaks + 1 if not returns else breaks + returns - text.count("\r\n") + 1
 
 
 def word_hashes(tokens: list[str]) -> npt.NDArray[np.uint64]:
