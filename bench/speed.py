@@ -83,26 +83,25 @@ def _proportional(pid: int, rss: int) -> int:
     share. A worker forked from a process holding the corpus maps all of the parent's pages,
     so summing plain RSS over the tree would count the corpus once per worker. Falls back to
     ``rss`` where ``smaps_rollup`` is missing (Linux before 4.14)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return rss
+    found = _proc_bytes(pid, "smaps_rollup", "Pss:")
+    return rss if found is None else found
 
 
 def _high_water(pid: int) -> int:
     """Peak resident bytes of ``pid`` so far (``VmHWM``), 0 once it has gone."""
+    return _proc_bytes(pid, "status", "VmHWM:") or 0
+
+
+def _proc_bytes(pid: int, name: str, field: str) -> int | None:
+    """The kB figure of ``field`` in ``/proc/PID/NAME``, in bytes; None if missing or gone."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        with open(f"/proc/{pid}/{name}", encoding="ascii") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return 0
+    return None
 
 
 def run(argv: list[str]) -> tuple[float, float]:
