@@ -7,10 +7,12 @@ on real pages. It exists because that path spends its time in per-word Python wo
 (``re.findall``, one dict lookup per word) and in a ``(shingles × num_perm)`` numpy matrix;
 here each shingle is hashed once and folded into the signature row in one loop.
 
-Text is normalised in Python first (NFKC, case folding, zero-width characters removed, all C
-code), then handed over as an array of code points. Which code points are word characters is
-read from Python's own ``re`` at first use, so the kernel splits words exactly as
-``dedup.text.WORD_RE`` does under the running Python's Unicode tables.
+Text goes in as an array of code points. Zero-width removal, NFKC and case folding are table
+look-ups (:func:`fold_tables`, built from Python's own ``unicodedata`` at first use) for the
+code points that normalise the same in any context; a text holding any other code point is
+normalised by Python (``dedup.text.normalise``) first. Which code points are word characters
+is read from Python's own ``re``, so the kernel splits words exactly as ``dedup.text.WORD_RE``
+does under the running Python's Unicode tables.
 """
 
 from __future__ import annotations
