@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..config import BoilerplateConfig
 from ..model import Document, Span
-from .catalogue import load_catalogue
+from .catalogue import Rule, load_catalogue
 from .classifier import probabilities
 from .features import EDGE_BOOST, LineInfo, corpus_counts, document_lines
 
@@ -69,10 +69,11 @@ def find_boilerplate(
     use_model = _enabled(config, "M001", "model")
     doc_counts, site_counts = corpus_counts(docs if counted is None else counted, prior)
     out: dict[str, list[Span]] = {}
+    hits_seen: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
     for number, doc in enumerate(docs, start=1):
         if progress is not None and (number % 500 == 0 or number == len(docs)):
             progress(number, len(docs))
-        infos = document_lines(doc, catalogue, doc_counts, site_counts)
+        infos = document_lines(doc, catalogue, doc_counts, site_counts, hits_seen=hits_seen)
         probs = probabilities([i.features for i in infos]) if use_model else [0.0] * len(infos)
         spans = []
         n = len(infos)

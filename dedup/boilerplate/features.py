@@ -111,12 +111,23 @@ def _is_prose(n_words: int, ends_punct: bool) -> bool:
     return n_words >= 15 and ends_punct
 
 
+_MAX_SEEN_LINES = 1 << 17  # rule hits kept across documents before the cache starts again
+
+
 def document_lines(
-    doc: Document, catalogue: Catalogue, doc_counts: Counter[str], site_counts: Counter[object], *, always_features: bool = False
+    doc: Document,
+    catalogue: Catalogue,
+    doc_counts: Counter[str],
+    site_counts: Counter[object],
+    *,
+    always_features: bool = False,
+    hits_seen: dict[tuple[str, bool, bool], tuple[Rule, float] | None] | None = None,
 ) -> list[LineInfo]:
     """Every non-empty line of ``doc`` in order, with its rule hit, corpus counts and, when the
     page model will read them (page-like documents, or ``always_features``), its feature
-    vector (see :data:`FEATURES`); otherwise ``features`` is empty."""
+    vector (see :data:`FEATURES`); otherwise ``features`` is empty. ``hits_seen`` keeps rule
+    hits across documents of one run (same catalogue): a template line repeated on every page
+    of a site is matched against the rules once."""
     raw = [(s, e, doc.text[s:e]) for s, e in line_spans(doc.text)]
     lines = [(s, e, t) for s, e, t in raw if t.strip()]
     n = len(lines)
@@ -126,7 +137,16 @@ def document_lines(
     n_words = [len(w) for w in words]
     stripped = [t.strip() for _, _, t in lines]
     ends = [t.endswith(_END_PUNCT) for t in stripped]
-    hits = [match_line(t, catalogue, at_start=i < EDGE_LINES, at_end=i >= n - EDGE_LINES) for i, t in enumerate(stripped)]
+    if hits_seen is None:
+        hits_seen = {}
+    elif len(hits_seen) > _MAX_SEEN_LINES:
+        hits_seen.clear()
+    hits = []
+    for i, t in enumerate(stripped):
+        place = (t, i < EDGE_LINES, i >= n - EDGE_LINES)
+        if place not in hits_seen:
+            hits_seen[place] = match_line(t, catalogue, at_start=place[1], at_end=place[2])
+        hits.append(hits_seen[place])
     prose = [i for i in range(n) if _is_prose(n_words[i], ends[i])]
     first_prose = prose[0] if prose else n
     last_prose = prose[-1] if prose else -1
