@@ -24,10 +24,10 @@ from rapidfuzz.distance import ScoreAlignment
 
 from .cluster import keep_rank
 from .config import Config
-from .kernel import key_text, words_of
+from .kernel import key_text, minhash, words_of
 from .model import Cluster, Document, Span, SpanRef
-from .sketch import band_keys, candidate_pairs, lsh_params, signatures
-from .text import close_unspaced_gaps, line_spans, shingle_hashes
+from .sketch import band_keys, candidate_pairs, lsh_params, permutations
+from .text import close_unspaced_gaps, line_spans
 from .verify import text_similarity
 
 PASSAGE_SHINGLE = 2
@@ -83,14 +83,32 @@ def units(text: str, *, skip: Sequence[tuple[int, int]] = ()) -> list[tuple[int,
     return out
 
 
-def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[int, int]] = ()) -> list[Passage]:
-    """The units of a document long enough (``min_words``) to count as repeats on their own."""
+def passages(
+    doc_index: int,
+    text: str,
+    *,
+    min_words: int,
+    skip: Sequence[tuple[int, int]] = (),
+    found: Sequence[tuple[int, int]] | None = None,
+) -> list[Passage]:
+    """The units of a document long enough (``min_words``) to count as repeats on their own;
+    ``found``: its :func:`units`, when the caller has them already."""
     out = []
-    for ps, pe in units(text, skip=skip):
+    for ps, pe in units(text, skip=skip) if found is None else found:
         joined, _, n_words, _ = words_of(text[ps:pe])
         if n_words >= min_words:
             out.append(Passage(doc_index, ps, pe, close_unspaced_gaps(joined.decode("utf-8", "surrogatepass").replace("\x1f", " "))))
     return out
+
+
+def passage_signatures(texts: Sequence[str], seed: int) -> npt.NDArray[np.uint32]:
+    """MinHash rows of passages over their word 2-shingles (``PASSAGE_PERM`` permutations), from
+    the compiled kernel: the rows :func:`~dedup.sketch.signatures` gives for their shingle sets."""
+    a, b = permutations(PASSAGE_PERM, seed)
+    sigs = np.full((len(texts), PASSAGE_PERM), 0xFFFFFFFF, dtype=np.uint32)
+    for row, text in enumerate(texts):
+        minhash(words_of(text)[1], PASSAGE_SHINGLE, a, b, sigs[row])
+    return sigs
 
 
 def passage_band_keys(
@@ -107,15 +125,15 @@ def passage_band_keys(
     leave out of each text (boilerplate)."""
     all_bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
     bands = all_bands if bands is None else min(bands, all_bands)
-    sets: list[npt.NDArray[np.uint32]] = []
+    pieces: list[str] = []
     owner: list[int] = []
     for i, text in enumerate(texts):
         for p in passages(i, text, min_words=min_words, skip=skips[i] if skips is not None else ()):
-            sets.append(shingle_hashes(words_of(text[p.start : p.end])[1], PASSAGE_SHINGLE))
+            pieces.append(text[p.start : p.end])
             owner.append(i)
-    if not sets:
+    if not pieces:
         return [np.empty(0, dtype=np.uint64) for _ in texts]
-    keys = band_keys(signatures(sets, num_perm=PASSAGE_PERM, seed=seed), bands, rows)
+    keys = band_keys(passage_signatures(pieces, seed), bands, rows)
     owners = np.asarray(owner)
     bounds = np.searchsorted(owners, np.arange(len(texts) + 1))
     return [np.unique(keys[bounds[i] : bounds[i + 1]]) for i in range(len(texts))]
@@ -300,7 +318,7 @@ def find_repeats(
         skip = [(s.start, s.end) for s in flagged.get(doc.id, ())]
         found = units(doc.text, skip=skip)
         doc_units.append((found, [u[0] for u in found]))
-        all_passages.extend(passages(i, doc.text, min_words=rc.min_words, skip=skip))
+        all_passages.extend(passages(i, doc.text, min_words=rc.min_words, found=found))
     out: dict[str, list[Span]] = {d.id: [] for d in docs}
     if len(all_passages) < 2:
         return out
@@ -334,11 +352,9 @@ def find_repeats(
                 offer(member, all_passages[first], 1.0)
 
     originals.sort()
-    shingle_sets = [
-        shingle_hashes(words_of(docs[all_passages[i].doc].text[all_passages[i].start : all_passages[i].end])[1], PASSAGE_SHINGLE)
-        for i in originals
-    ]
-    sigs = signatures(shingle_sets, num_perm=PASSAGE_PERM, seed=config.neardup.seed)
+    sigs = passage_signatures(
+        [docs[all_passages[i].doc].text[all_passages[i].start : all_passages[i].end] for i in originals], config.neardup.seed
+    )
     bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
     wanted_doc = [targets is None or d.id in targets for d in docs]
     # A group concerns a target when any of its members is in a target document.
