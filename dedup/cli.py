@@ -247,8 +247,8 @@ def report(paths: tuple[str, ...], fmt: str, output: str | None, fail_on: tuple[
 @main.command()
 @common_options
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
-    help="Output file: JSONL, or Parquet when it ends in .parquet [stdout, JSONL].",
+    "-o", "--output", type=click.Path(allow_dash=True),
+    help="Output file: JSONL, or Parquet when it ends in .parquet [stdout, JSONL]; a folder with --engine dask.",
 )
 @click.option("--annotate-only", is_flag=True, help="Keep every record and its text unchanged; only add annotations.")
 @click.option("--keep-boilerplate", is_flag=True, help="Do not cut boilerplate lines from the text.")
@@ -279,6 +279,8 @@ def clean(
         return
     if scheduler:
         raise DedupClickError("--scheduler needs --engine dask")
+    if output and output != "-" and Path(output).is_dir():
+        raise DedupClickError(f"{output}: is a folder; give a file (a folder of shards is for --engine dask)")
     if streaming:
         if against:
             raise DedupClickError("--streaming and --against cannot be used together yet")

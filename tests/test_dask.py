@@ -144,3 +144,19 @@ def test_dask_engine_errors_name_the_file_and_line(scheduler: str, shards: list[
     assert not out.exists()
     result = CliRunner().invoke(main, ["clean", str(shards[0]), "--engine", "dask", "--scheduler", scheduler])
     assert result.exit_code == 2 and "give an output folder with -o DIR" in result.stderr
+
+
+def test_a_second_run_into_the_same_folder_replaces_the_first(scheduler: str, shards: list[Path], tmp_path: Path) -> None:
+    """Re-running a job writes over its output folder; a run with fewer input shards leaves no
+    shard of the earlier run behind. The local engine refuses a folder with one line."""
+    out = tmp_path / "out"
+    paths = [str(p) for p in shards]
+    first = _dask(out, "clean", *paths, "--annotate-only", "--scheduler", scheduler)
+    assert sorted(p.name for p in out.glob("part-*.jsonl")) == ["part-00000.jsonl", "part-00001.jsonl", "part-00002.jsonl"]
+    assert _dask(out, "clean", *paths, "--annotate-only", "--scheduler", scheduler) == first
+    one = _dask(out, "clean", paths[0], "--annotate-only", "--scheduler", scheduler)
+    assert [p.name for p in out.glob("part-*.jsonl")] == ["part-00000.jsonl"]
+    assert one == _local("clean", paths[0], "--annotate-only")
+    result = CliRunner().invoke(main, ["clean", paths[0], "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == f"dedup: error: {out}: is a folder; give a file (a folder of shards is for --engine dask)\n"

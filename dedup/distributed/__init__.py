@@ -31,7 +31,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,10 +283,16 @@ def _clusters(docs: Any, config: Config, driver_max_edges: int | None) -> tuple[
     return out, ids
 
 
+def _broadcast(mapping: Mapping[Any, Any]) -> Any:
+    """One future holding ``mapping``, copied to every worker. Scattering a dict itself would
+    make one future per entry, named by its key; a later run on the same cluster (the same line
+    keys, the same cluster ids "c1"...) then met the names of the earlier one and failed."""
+    get_client: Any = importlib.import_module("distributed").get_client
+    return get_client().scatter([mapping], broadcast=True, hash=False)[0]
+
+
 def _repeated_lines(docs: Any) -> Any:
     """Corpus counts (per hashed line key: documents per site) of lines in two documents or more."""
-    get_client: Any = importlib.import_module("distributed").get_client
-
     meta = pd.DataFrame({"key": np.empty(0, np.int64), "site": pd.Series([], dtype=object), "pos": np.empty(0, np.int64)})
     lines = docs.map_partitions(frames.line_frame, meta=meta)
     counts = lines.groupby(["key", "site"]).size().to_frame("n").reset_index()
@@ -296,7 +302,7 @@ def _repeated_lines(docs: Any) -> Any:
     table: dict[int, dict[str, int]] = {}
     for key, site, n in zip(repeated["key"].tolist(), repeated["site"].tolist(), repeated["n"].tolist(), strict=True):
         table.setdefault(key, {})[site] = n
-    return get_client().scatter(table, broadcast=True)
+    return _broadcast(table)
 
 
 def _relevant_clusters(clusters_by_pos: dict[int, Cluster], shard: int, positions: Sequence[int]) -> list[Cluster]:
@@ -337,16 +343,16 @@ def clean_to_shards(
 ) -> dict[str, Any]:
     """Run the analysis on the current client and write one output shard per input shard into the
     folder ``output`` (``part-00000.jsonl``...). Shards are written under a temporary name and
-    moved into place only when every one is written; on error none is left."""
+    moved into place only when every one is written; on error none is left. A second run into
+    the same folder replaces the first's shards, and removes those it no longer has."""
     dask, _ = _modules()
-    get_client: Any = importlib.import_module("distributed").get_client
 
     result = analyse(shards, config, progress, driver_max_edges=driver_max_edges)
     out_dir = Path(output)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".dedup-{uuid.uuid4().hex[:8]}-", dir=out_dir))
     try:
-        table = get_client().scatter(result.clusters, broadcast=True)
+        table = _broadcast(result.clusters)
         progress("writing shards", 0, len(shards))
         writes = [
             dask.delayed(_write_shard)(part, result.spans[i], table, config, str(tmp / f"part-{i:05d}.jsonl"), annotate_only)
@@ -355,6 +361,10 @@ def clean_to_shards(
         counts = dask.compute(*writes)
         for i in range(len(shards)):
             os.replace(tmp / f"part-{i:05d}.jsonl", out_dir / f"part-{i:05d}.jsonl")
+        # Shards of an earlier run with more input shards would otherwise sit beside these.
+        for stale in out_dir.glob("part-*.jsonl"):
+            if stale.stem[5:].isdigit() and int(stale.stem[5:]) >= len(shards):
+                stale.unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     dropped = {m for c in result.clusters.values() for m in c.members if m != c.keep}
