@@ -65,21 +65,7 @@ def verify(
     queue = deque(pairs)
     verified: dict[tuple[int, int], float] = {}
     while queue:
-        batch: list[tuple[int, int]] = []
-        later: list[tuple[int, int]] = []
-        tentative = UnionFind(0)
-        slot: dict[int, int] = {}  # component root -> node of ``tentative``
-        while queue and len(batch) < (ROUND if pool is not None else 1):
-            a, b = queue.popleft()
-            ra, rb = uf.find(a), uf.find(b)
-            if ra == rb:
-                continue
-            ta, tb = (slot[r] if r in slot else slot.setdefault(r, tentative.add()) for r in (ra, rb))
-            if tentative.find(ta) == tentative.find(tb):
-                later.append((a, b))  # this round may join them already
-                continue
-            tentative.union(ta, tb)
-            batch.append((a, b))
+        batch, later = _next_round(queue, uf, ROUND if pool is not None else 1)
         if pool is not None:
             scores = list(pool.map(_score, [(a, b, threshold) for a, b in batch], chunksize=4))
         else:
@@ -91,6 +77,34 @@ def verify(
                 verified[a, b] = score
         queue.extendleft(reversed(later))
     return verified
+
+
+def _next_round(queue: deque[tuple[int, int]], uf: UnionFind, size: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Up to ``size`` pairs from the front of ``queue`` that would join different components
+    even if every pair before them in the round passed, and the pairs put off because the
+    round might join them; pairs ``uf`` has joined already are dropped."""
+    batch: list[tuple[int, int]] = []
+    later: list[tuple[int, int]] = []
+    tentative = UnionFind(0)
+    slot: dict[int, int] = {}  # component root -> node of ``tentative``
+
+    def node(root: int) -> int:
+        if root not in slot:
+            slot[root] = tentative.add()
+        return slot[root]
+
+    while queue and len(batch) < size:
+        a, b = queue.popleft()
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb:
+            continue
+        ta, tb = node(ra), node(rb)
+        if tentative.find(ta) == tentative.find(tb):
+            later.append((a, b))  # this round may join them already
+            continue
+        tentative.union(ta, tb)
+        batch.append((a, b))
+    return batch, later
 
 
 def similarities(

@@ -293,8 +293,5 @@ def warm_up() -> None:
     share them instead of each making its own."""
     words_of("warm-up Ä")
     words_of("warm-up")
-    minhash(np.zeros(1, dtype=np.uint64), 1, *_one_permutation(), np.zeros(1, dtype=np.uint32))
-
-
-def _one_permutation() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
-    return np.ones(1, dtype=np.uint32), np.zeros(1, dtype=np.uint32)
+    one = np.ones(1, dtype=np.uint32)
+    minhash(np.zeros(1, dtype=np.uint64), 1, one, one, one.copy())

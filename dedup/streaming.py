@@ -25,12 +25,10 @@ import numpy as np
 from .config import Config, replace
 from .errors import InputError
 from .io import to_document
-from .kernel import minhash
 from .model import Document, Skipped, Span
-from .neardup import document_words
+from .neardup import sketch_batch
 from .pipeline import removable, remove_spans, span_json
-from .sketch import band_keys, lsh_params, permutations
-from .text import shingle_size
+from .sketch import band_keys, lsh_params
 
 _ROWS = 1024
 STREAMING_JACCARD = 0.5
@@ -60,7 +58,6 @@ def stream_clean(
     bands, rows = lsh_params(nd.lsh_threshold, nd.num_perm)
     min_jaccard = STREAMING_JACCARD
     tables: list[dict[int, int]] = [{} for _ in range(bands)]
-    perms = permutations(nd.num_perm, nd.seed)
     exact: dict[bytes, str] = {}
     sigs = np.empty((_ROWS, nd.num_perm), dtype=np.uint32)
     kept_ids: list[str] = []
@@ -80,12 +77,10 @@ def stream_clean(
         seen.add(doc.id)
         duplicate_of, similarity = None, None
         if config.runs("duplicates"):
-            key, hashes, n_tokens, n_unspaced = document_words(doc.text)
+            (key,), sig, valid = sketch_batch([doc.text], k=nd.shingle_size, num_perm=nd.num_perm, seed=nd.seed)
             if key in exact:
                 duplicate_of, similarity = exact[key], 1.0
-            elif n_tokens:
-                sig = np.full((1, nd.num_perm), 0xFFFFFFFF, dtype=np.uint32)
-                minhash(hashes, shingle_size(n_tokens, n_unspaced, nd.shingle_size), *perms, sig[0])
+            elif valid[0]:
                 row_keys = band_keys(sig, bands, rows)[0]
                 candidates = {tables[b][int(k)] for b, k in enumerate(row_keys) if int(k) in tables[b]}
                 best = max(((float((sigs[c] == sig[0]).mean()), c) for c in sorted(candidates)), default=(0.0, -1))

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
+from ..kernel import key_text
 from ..model import Cluster, Document, Source, Span
-from ..text import norm_key
 
 SHARD_SHIFT = 32
 DOC_COLUMNS = ["pos", "id", "text", "site", "record", "source", "skipped"]
@@ -146,7 +146,7 @@ def verified(pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
     from ..verify import text_similarity
 
     keep = [
-        text_similarity(norm_key(x), norm_key(y), cutoff=threshold) >= threshold
+        text_similarity(key_text(x), key_text(y), cutoff=threshold) >= threshold
         for x, y in zip(pairs["text_a"], pairs["text_b"], strict=True)
     ]
     return pairs.loc[keep, ["a", "b"]]
@@ -156,7 +156,7 @@ def similarities(pairs: pd.DataFrame) -> pd.DataFrame:
     """Similarity of each cluster member (``text_m``) with its kept document (``text_k``)."""
     from ..verify import text_similarity
 
-    sims = [round(text_similarity(norm_key(k), norm_key(m)), 4) for k, m in zip(pairs["text_k"], pairs["text_m"], strict=True)]
+    sims = [round(text_similarity(key_text(k), key_text(m)), 4) for k, m in zip(pairs["text_k"], pairs["text_m"], strict=True)]
     return pd.DataFrame({"pos": pairs["pos"].to_numpy(), "similarity": sims})
 
 
