@@ -286,6 +286,13 @@ def clean(
             raise DedupClickError("--streaming and --against cannot be used together yet")
         _clean_streaming(paths, config, output, annotate_only)
         return
+    if against is None and config.only == ("duplicates",) and not (output and output.lower().endswith(".parquet")):
+        from .twopass import jsonl_inputs
+
+        inputs = jsonl_inputs(paths)
+        if inputs is not None:
+            _clean_files(inputs, config, output, annotate_only)
+            return
     result, docs, _ = _scan(paths, config, against)
     out_records = records(result, docs, config, annotate_only=annotate_only)
     if output and output.lower().endswith(".parquet"):
@@ -304,6 +311,26 @@ def clean(
         err=True,
     )
     for sk in result.skipped:
+        click.echo(f"dedup: skipped {sk.where}: {sk.reason}", err=True)
+
+
+def _clean_files(inputs: Any, config: cfg.Config, output: str | None, annotate_only: bool) -> None:
+    """Document-level dedup of JSONL files without holding their texts (same output as the batch run)."""
+    from .io import atomic_output
+    from .twopass import clean_files
+
+    status = _Status()
+    try:
+        with atomic_output(output) as out:
+            summary = clean_files(inputs, config, out, annotate_only=annotate_only, progress=status)
+    finally:
+        status.done()
+    click.echo(
+        f"dedup: {summary.documents:,} documents, {summary.clusters:,} clusters, {summary.duplicates:,} duplicates"
+        f"{' annotated' if annotate_only else ' dropped'}, {len(summary.skipped):,} skipped",
+        err=True,
+    )
+    for sk in summary.skipped:
         click.echo(f"dedup: skipped {sk.where}: {sk.reason}", err=True)
 
 

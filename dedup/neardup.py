@@ -6,9 +6,10 @@ import functools
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -165,81 +166,117 @@ def find_clusters(
     and sketched in batches, so what stays in memory per document is its signature row.
     """
     n = len(texts)
+    starts = range(0, n, BATCH)
+    workers = min(config.jobs or os.cpu_count() or 1, len(starts))
+    with _pool(workers if len(texts) > 1 else 0, texts) as pool:
+        results: Iterable[Sketches]
+        if sketches is not None:
+            known = sketches
+            results = ((known[0][s : s + BATCH], known[1][s : s + BATCH], known[2][s : s + BATCH]) for s in starts)
+        elif pool is not None:
+            # The workers hold the texts already (forked after they were read, see
+            # dedup.edges.share_texts): hand them ranges, not pickled texts.
+            shared = functools.partial(_sketch_shared, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
+            results = pool.map(shared, [(s, min(n, s + BATCH)) for s in starts])
+        else:
+            sketch = functools.partial(sketch_batch, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
+            results = map(sketch, (list(texts[s : s + BATCH]) for s in starts))
+        exact = group_exact(results, config.num_perm, n, progress)
+        return cluster_sketched(
+            ids, texts, [len(t) for t in texts], exact, config, pool=pool, prior=prior, links=links
+        )
+
+
+@dataclass(frozen=True)
+class ExactGroups:
+    """Documents after exact-copy grouping: the first of each group (its representative) with
+    its signature row, and the edges joining every other copy to it."""
+
+    reps: npt.NDArray[np.int64]
+    sigs: npt.NDArray[np.uint32]
+    valid: npt.NDArray[np.bool_]
+    edges: list[tuple[int, int]]
+
+
+def group_exact(
+    results: Iterable[Sketches], num_perm: int, total: int = 0, progress: Callable[[int, int], None] | None = None
+) -> ExactGroups:
+    """Group consecutive batches of sketches (in document order) by exact-copy key, keeping
+    only the representatives' signature rows."""
     first_of: dict[bytes, int] = {}
     exact_edges: list[tuple[int, int]] = []
     reps: list[int] = []
     sig_rows: list[npt.NDArray[np.uint32]] = []
     valid_rows: list[bool] = []
-    starts = range(0, n, BATCH)
-    batches = (list(texts[s : s + BATCH]) for s in starts)
-    sketch = functools.partial(sketch_batch, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
-    workers = min(config.jobs or os.cpu_count() or 1, len(starts))
-    with _pool(workers if len(texts) > 1 else 0, texts) as pool:
-        if sketches is not None:
-            known = sketches
-            results: Iterator[Sketches] = iter(
-                (known[0][s : s + BATCH], known[1][s : s + BATCH], known[2][s : s + BATCH]) for s in starts
-            )
-        else:
-            if pool is not None:
-                # The workers hold the texts already (forked after they were read, see
-                # dedup.edges.share_texts): hand them ranges, not pickled texts.
-                shared = functools.partial(
-                    _sketch_shared, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed
-                )
-                results = pool.map(shared, [(s, min(n, s + BATCH)) for s in starts])
+    i = 0
+    for keys, batch_sigs, batch_valid in results:
+        chosen: list[int] = []
+        for offset, exact in enumerate(keys):
+            j = first_of.setdefault(exact, i)
+            if j == i:
+                reps.append(i)
+                chosen.append(offset)
+                valid_rows.append(bool(batch_valid[offset]))
             else:
-                results = map(sketch, batches)
-        for batch_start, (keys, batch_sigs, batch_valid) in zip(starts, results, strict=True):
-            for offset, exact in enumerate(keys):
-                i = batch_start + offset
-                j = first_of.setdefault(exact, i)
-                if j == i:
-                    reps.append(i)
-                    sig_rows.append(batch_sigs[offset : offset + 1])
-                    valid_rows.append(bool(batch_valid[offset]))
-                else:
-                    exact_edges.append((j, i))
-            if progress is not None:
-                progress(min(n, batch_start + BATCH), n)
-        del first_of
-        sigs = np.concatenate(sig_rows) if sig_rows else np.empty((0, config.num_perm), dtype=np.uint32)
-        bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
-        valid = np.asarray(valid_rows, dtype=bool)
-        local_pairs = candidate_pairs(band_keys(sigs, bands, rows), valid=valid)
-        # Banding lets through pairs whose signatures agree on one band only; the signatures'
-        # own Jaccard estimate drops those far below any near-duplicate before the costlier alignment.
-        agree = _agreement(sigs, local_pairs)
-        keep_pairs = agree >= MIN_ESTIMATED_JACCARD
-        local_pairs, agree = local_pairs[keep_pairs], agree[keep_pairs]
+                exact_edges.append((j, i))
+            i += 1
+        sig_rows.append(batch_sigs[chosen])
+        if progress is not None:
+            progress(i, total)
+    sigs = np.concatenate(sig_rows) if sig_rows else np.empty((0, num_perm), dtype=np.uint32)
+    return ExactGroups(
+        reps=np.asarray(reps, dtype=np.int64), sigs=sigs, valid=np.asarray(valid_rows, dtype=bool), edges=exact_edges
+    )
 
-        # Normalised texts for alignment in this process, made when a pair needs them and
-        # only a few kept at a time.
-        key = lru_cache(maxsize=8192)(lambda i: key_text(texts[i]))
 
-        uf = UnionFind(n)
-        for a, b in (*exact_edges, *links):
-            uf.union(a, b)
-        # Most similar candidates first; a pair already joined through other verified edges
-        # needs no alignment of its own (see dedup.edges). Two indexed documents were verified
-        # by the index when the later was added (``links``).
-        rep_arr = np.asarray(reps, dtype=np.int64)
-        order = np.argsort(-agree, kind="stable")
-        ordered = rep_arr[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
-        candidates = ((a, b) for a, b in ordered.tolist() if b >= prior)
-        verified = edges.verify(candidates, uf, config.threshold, pool=pool, key=key)
+def cluster_sketched(
+    ids: Sequence[str],
+    texts: Sequence[str],
+    lengths: Sequence[int],
+    exact: ExactGroups,
+    config: NearDupConfig,
+    *,
+    pool: Executor | None,
+    prior: int = 0,
+    links: Sequence[tuple[int, int]] = (),
+) -> tuple[Cluster, ...]:
+    """The clusters of :func:`find_clusters` once its documents are sketched and grouped:
+    band the representatives, verify candidates (in ``pool``, whose workers share ``texts``),
+    choose what each cluster keeps by ``lengths``."""
+    n = len(ids)
+    bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
+    local_pairs = candidate_pairs(band_keys(exact.sigs, bands, rows), valid=exact.valid)
+    # Banding lets through pairs whose signatures agree on one band only; the signatures'
+    # own Jaccard estimate drops those far below any near-duplicate before the costlier alignment.
+    agree = _agreement(exact.sigs, local_pairs)
+    keep_pairs = agree >= MIN_ESTIMATED_JACCARD
+    local_pairs, agree = local_pairs[keep_pairs], agree[keep_pairs]
 
-        lengths = [len(t) for t in texts]
-        found = []
-        for members in groups(uf):
-            indexed = [m for m in members if m < prior]
-            found.append((members, choose_keep(indexed or members, lengths, policy=config.keep)))
-        # Each member's similarity to the kept document: the verified score where that pair was
-        # aligned, otherwise a new alignment (clusters of indexed documents alone: not reported).
-        wanted = sorted(
-            {_pair(keep, m) for members, keep in found if members[-1] >= prior for m in members if m != keep} - verified.keys()
-        )
-        scores = dict(zip(wanted, edges.similarities(wanted, pool=pool, key=key), strict=True))
+    # Normalised texts for alignment in this process, made when a pair needs them and
+    # only a few kept at a time.
+    key = lru_cache(maxsize=8192)(lambda i: key_text(texts[i]))
+
+    uf = UnionFind(n)
+    for a, b in (*exact.edges, *links):
+        uf.union(a, b)
+    # Most similar candidates first; a pair already joined through other verified edges
+    # needs no alignment of its own (see dedup.edges). Two indexed documents were verified
+    # by the index when the later was added (``links``).
+    order = np.argsort(-agree, kind="stable")
+    ordered = exact.reps[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
+    candidates = ((a, b) for a, b in ordered.tolist() if b >= prior)
+    verified = edges.verify(candidates, uf, config.threshold, pool=pool, key=key)
+
+    found = []
+    for members in groups(uf):
+        indexed = [m for m in members if m < prior]
+        found.append((members, choose_keep(indexed or members, lengths, policy=config.keep)))
+    # Each member's similarity to the kept document: the verified score where that pair was
+    # aligned, otherwise a new alignment (clusters of indexed documents alone: not reported).
+    wanted = sorted(
+        {_pair(keep, m) for members, keep in found if members[-1] >= prior for m in members if m != keep} - verified.keys()
+    )
+    scores = dict(zip(wanted, edges.similarities(wanted, pool=pool, key=key), strict=True))
     scores.update(verified)
     clusters = []
     for number, (members, keep) in enumerate(found, start=1):

@@ -1,0 +1,351 @@
+"""Document-level dedup of JSONL files without holding their texts (``dedup clean --only duplicates``).
+
+The batch engine reads every record into memory before it compares them; for document-level
+dedup alone, that is the largest cost in memory (the texts) and a good share of the time (one
+process parses and writes all the JSON). Here the files are read twice instead:
+
+1. blocks of lines (about :data:`BLOCK` bytes each) are parsed and sketched in the worker
+   processes, which send back each document's id, where its line is, its text length, its
+   exact-copy key and its signature row;
+2. candidates are verified as in the batch engine (:func:`dedup.neardup.cluster_sketched`),
+   each text read again from its line when a pair needs it (:class:`LineTexts`);
+3. the workers read the blocks again and write each record with its annotation.
+
+The output is byte for byte that of the batch engine, with the same errors and skipped
+records. What stays in memory per document is its signature row, id, line offset and a few
+integers: memory no longer grows with the size of the texts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .config import Config, InputConfig
+from .errors import InputError
+from .io import JSONL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, _parse_record
+from .model import Skipped
+from .neardup import Sketches, _pool, cluster_sketched, group_exact, sketch_batch
+
+BLOCK = 4 << 20  # bytes of input per task
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One JSONL file: its name in messages and sources, and the prefix of default ids."""
+
+    path: str
+    id_prefix: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """Whole lines ``start:end`` (bytes) of input ``file``; ``first_line`` is 1-based."""
+
+    file: int
+    start: int
+    end: int
+    first_line: int
+
+
+@dataclass
+class Summary:
+    """What :func:`clean_files` did, for the CLI's closing line."""
+
+    documents: int = 0
+    clusters: int = 0
+    duplicates: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def jsonl_inputs(paths: Iterable[str]) -> list[Input] | None:
+    """``paths`` as the JSONL files :func:`dedup.io.read_paths` would read, in its order and with
+    its ids; None when any path is something else (stdin, text or Parquet files, a missing path),
+    which the batch engine reads."""
+    inputs: list[Input] = []
+    for arg in paths:
+        path = Path(arg)
+        if arg == "-" or not path.exists():
+            return None
+        if path.is_dir():
+            files = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES + JSONL_SUFFIXES + PARQUET_SUFFIXES
+            )
+            if any(p.suffix.lower() not in JSONL_SUFFIXES for p in files):
+                return None
+            inputs.extend(Input(str(p), p.relative_to(path).as_posix()) for p in files)
+        elif path.suffix.lower() in JSONL_SUFFIXES:
+            inputs.append(Input(str(path), str(path)))
+        else:
+            return None
+    return inputs
+
+
+def blocks(inputs: Sequence[Input], size: int = BLOCK) -> Iterator[Block]:
+    """Each input cut into blocks of whole lines, about ``size`` bytes each (a longer line is
+    one block)."""
+    for number, source in enumerate(inputs):
+        try:
+            stream = open(source.path, "rb")  # noqa: SIM115 - closed below, errors reported as InputError
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=source.path) from None
+        with stream:
+            start, line = 0, 1
+            while data := stream.read(size):
+                if not data.endswith(b"\n"):
+                    data += stream.readline()
+                yield Block(number, start, start + len(data), line)
+                start += len(data)
+                line += data.count(b"\n")
+
+
+def _lines(block: Block, inputs: Sequence[Input]) -> Iterator[tuple[int, int, bytes]]:
+    """Line number, byte offset and bytes of each non-blank line of ``block``."""
+    with open(inputs[block.file].path, "rb") as f:
+        f.seek(block.start)
+        data = f.read(block.end - block.start)
+    pos, line = 0, block.first_line
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end + 1
+        raw = data[pos:end]
+        if raw.strip():
+            yield line, block.start + pos, raw
+        pos, line = end, line + 1
+
+
+@dataclass(frozen=True)
+class BlockSketch:
+    """Pass 1's result for one block: its documents, in order, and its bad lines."""
+
+    ids: list[str]
+    lines: npt.NDArray[np.int64]
+    offsets: npt.NDArray[np.int64]
+    sizes: npt.NDArray[np.int64]
+    chars: npt.NDArray[np.int64]
+    sketches: Sketches
+    skipped: list[tuple[int, str]]  # (line, reason) under --on-error skip
+    error: tuple[int, str] | None  # the first bad line otherwise; the block stops there
+
+
+def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig, k: int, num_perm: int, seed: int) -> BlockSketch:
+    source = inputs[block.file]
+    ids: list[str] = []
+    texts: list[str] = []
+    where: list[tuple[int, int, int]] = []
+    skipped: list[tuple[int, str]] = []
+    error = None
+    for line, offset, raw in _lines(block, inputs):
+        try:
+            doc = _parse_record(raw, source.path, line, config, f"{source.id_prefix}:{line}")
+        except InputError as exc:
+            if config.on_error != "skip":
+                error = (line, exc.reason)
+                break
+            skipped.append((line, exc.reason))
+            continue
+        ids.append(doc.id)
+        texts.append(doc.text)
+        where.append((line, offset, len(raw)))
+    table = np.asarray(where, dtype=np.int64).reshape(-1, 3)
+    return BlockSketch(
+        ids=ids,
+        lines=table[:, 0].copy(),
+        offsets=table[:, 1].copy(),
+        sizes=table[:, 2].copy(),
+        chars=np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
+        sketches=sketch_batch(texts, k=k, num_perm=num_perm, seed=seed),
+        skipped=skipped,
+        error=error,
+    )
+
+
+class LineTexts(Sequence[str]):
+    """The texts of the documents, read from their lines when asked for (a :class:`Sequence`
+    for :func:`dedup.neardup.cluster_sketched`); each process opens the files itself."""
+
+    def __init__(self, inputs: Sequence[Input], files: npt.NDArray[np.int32], offsets: npt.NDArray[np.int64],
+                 sizes: npt.NDArray[np.int64], text_field: str) -> None:
+        self.paths = [i.path for i in inputs]
+        self.files, self.offsets, self.sizes = files, offsets, sizes
+        self.text_field = text_field
+        self._open: dict[int, IO[bytes]] = {}
+        self._pid = 0
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if self._pid != os.getpid():  # a forked worker: its own file handles
+            self._open, self._pid = {}, os.getpid()
+        file = int(self.files[i])
+        if file not in self._open:
+            self._open[file] = open(self.paths[file], "rb")  # noqa: SIM115 - held for the run
+        raw = os.pread(self._open[file].fileno(), int(self.sizes[i]), int(self.offsets[i]))
+        text = json.loads(raw)[self.text_field]
+        assert isinstance(text, str)
+        return text
+
+
+@dataclass
+class _Documents:
+    """Pass 1's tables, gathered block by block."""
+
+    ids: list[str] = field(default_factory=list)
+    index_of: dict[str, int] = field(default_factory=dict)
+    starts: list[int] = field(default_factory=list)  # index of each block's first document
+    parts: dict[str, list[npt.NDArray[Any]]] = field(
+        default_factory=lambda: {"files": [], "lines": [], "offsets": [], "sizes": [], "chars": []}
+    )
+    dropped: dict[int, set[int]] = field(default_factory=dict)  # block -> lines skipped for a duplicate id
+
+    def where(self, i: int, inputs: Sequence[Input]) -> str:
+        """``FILE:LINE`` of document ``i``."""
+        b = bisect.bisect_right(self.starts, i) - 1
+        return f"{inputs[int(self.parts['files'][b][0])].path}:{int(self.parts['lines'][b][i - self.starts[b]])}"
+
+    def table(self, name: str) -> npt.NDArray[Any]:
+        arrays = self.parts[name]
+        return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int64)
+
+
+def _take(
+    number: int, block: Block, result: BlockSketch, docs: _Documents, inputs: Sequence[Input], config: InputConfig,
+    skipped: list[Skipped],
+) -> Sketches:
+    """Add one block's documents to ``docs`` (checking ids as :func:`dedup.pipeline.collect`
+    does) and return the sketches of those kept."""
+    name = inputs[block.file].path
+    bad: list[tuple[int, str]] = list(result.skipped)
+    keep = np.ones(len(result.ids), dtype=bool)
+    for j, doc_id in enumerate(result.ids):
+        first = docs.index_of.setdefault(doc_id, len(docs.ids))
+        if first == len(docs.ids):
+            docs.ids.append(doc_id)
+            continue
+        line = int(result.lines[j])
+        reason = f"duplicate id {doc_id!r} (first seen at {docs.where(first, inputs)}); set --id-field"
+        if config.on_error != "skip":
+            raise InputError(reason, path=name, line=line)
+        bad.append((line, reason))
+        docs.dropped.setdefault(number, set()).add(line)
+        keep[j] = False
+    kept = np.flatnonzero(keep)
+    docs.starts.append(len(docs.ids) - len(kept))
+    docs.parts["files"].append(np.full(len(kept), block.file, dtype=np.int32))
+    for table in ("lines", "offsets", "sizes", "chars"):
+        docs.parts[table].append(getattr(result, table)[kept])
+    skipped.extend(Skipped(where=f"{name}:{line}", reason=reason) for line, reason in sorted(bad))
+    if result.error is not None:
+        raise InputError(result.error[1], path=name, line=result.error[0])
+    keys, sigs, valid = result.sketches
+    return [keys[j] for j in kept], sigs[kept], valid[kept]
+
+
+def _write_block(
+    task: tuple[Block, dict[int, dict[str, Any]], frozenset[int]], *, inputs: Sequence[Input], config: InputConfig,
+    annotate_only: bool,
+) -> str:
+    """Pass 3: the output lines of a block's records (see :func:`dedup.pipeline.records`), given
+    the annotations of its clustered documents and the lines skipped for a duplicate id."""
+    block, annotations, dropped = task
+    source = inputs[block.file]
+    out: list[str] = []
+    for line, _, raw in _lines(block, inputs):
+        if line in dropped:
+            continue
+        try:
+            doc = _parse_record(raw, source.path, line, config, f"{source.id_prefix}:{line}")
+        except InputError:
+            continue  # skipped in pass 1 already
+        ann = annotations.get(line) or _single()
+        if not annotate_only and not ann["keep"]:
+            continue
+        record = dict(doc.record)
+        record["dedup"] = ann
+        out.append(json.dumps(record, ensure_ascii=False) + "\n")
+    return "".join(out)
+
+
+def _single() -> dict[str, Any]:
+    return {"cluster": None, "keep": True, "duplicate_of": None, "similarity": None, "boilerplate": [], "repeats": []}
+
+
+def clean_files(
+    inputs: Sequence[Input], config: Config, out: IO[str], *, annotate_only: bool, progress: Progress | None = None
+) -> Summary:
+    """Write the records of ``inputs`` to ``out`` as :func:`dedup.pipeline.records` would with
+    document-level dedup alone: the same bytes, in three passes (see the module's docstring)."""
+    nd = config.neardup
+    summary = Summary()
+    docs = _Documents()
+    chunks = list(blocks(inputs))
+    total = sum(b.end - b.start for b in chunks)
+    workers = min(nd.jobs or os.cpu_count() or 1, len(chunks))
+
+    def report(stage: str, done: int) -> None:
+        if progress is not None:
+            progress(stage, done >> 20, total >> 20)
+
+    sketch = functools.partial(
+        _sketch_block, inputs=inputs, config=config.input, k=nd.shingle_size, num_perm=nd.num_perm, seed=nd.seed
+    )
+    with _pool(workers) as pool:
+        results = pool.map(sketch, chunks) if pool is not None else map(sketch, chunks)
+
+        def taken() -> Iterator[Sketches]:
+            done = 0
+            for number, (block, result) in enumerate(zip(chunks, results, strict=True)):
+                yield _take(number, block, result, docs, inputs, config.input, summary.skipped)
+                done += block.end - block.start
+                report("reading (MB)", done)
+
+        exact = group_exact(taken(), nd.num_perm)
+    if not docs.ids:
+        raise InputError(
+            "empty corpus: no documents to read" + (f" ({len(summary.skipped)} skipped)" if summary.skipped else "")
+        )
+    lines = docs.table("lines")
+    texts = LineTexts(inputs, docs.table("files"), docs.table("offsets"), docs.table("sizes"), config.input.text_field)
+    report("verifying", 0)
+    with _pool(workers, texts) as pool:
+        clusters = cluster_sketched(docs.ids, texts, docs.table("chars").tolist(), exact, nd, pool=pool)
+        del exact
+        annotations: list[dict[int, dict[str, Any]]] = [{} for _ in chunks]
+        for c in clusters:
+            for doc_id in c.members:
+                i = docs.index_of[doc_id]
+                number = bisect.bisect_right(docs.starts, i) - 1  # its block
+                annotations[number][int(lines[i])] = {
+                    "cluster": c.id,
+                    "keep": c.keep == doc_id,
+                    "duplicate_of": c.keep if c.keep != doc_id else None,
+                    "similarity": c.similarity[doc_id],
+                    "boilerplate": [],
+                    "repeats": [],
+                }
+        write = functools.partial(_write_block, inputs=inputs, config=config.input, annotate_only=annotate_only)
+        tasks = [(b, annotations[n], frozenset(docs.dropped.get(n, ()))) for n, b in enumerate(chunks)]
+        done = 0
+        for block, text in zip(chunks, pool.map(write, tasks) if pool is not None else map(write, tasks), strict=True):
+            out.write(text)
+            done += block.end - block.start
+            report("writing (MB)", done)
+    summary.documents = len(docs.ids)
+    summary.clusters = len(clusters)
+    summary.duplicates = sum(len(c.members) - 1 for c in clusters)
+    return summary
