@@ -321,7 +321,7 @@ def _clean_files(inputs: Any, config: cfg.Config, output: str | None, annotate_o
 
     status = _Status()
     try:
-        with atomic_output(output) as out:
+        with atomic_output(output, binary=True) as out:
             summary = clean_files(inputs, config, out, annotate_only=annotate_only, progress=status)
     finally:
         status.done()

@@ -21,7 +21,7 @@ from .cluster import UnionFind
 from .kernel import key_text
 from .verify import text_similarity
 
-ROUND = 256  # pairs handed out per round; small enough that a round rarely holds redundant work
+ROUND = 8192  # pairs handed out per round at most
 
 _texts: Sequence[str] = ()
 
@@ -67,7 +67,9 @@ def verify(
     while queue:
         batch, later = _next_round(queue, uf, ROUND if pool is not None else 1)
         if pool is not None:
-            scores = list(pool.map(_score, [(a, b, threshold) for a, b in batch], chunksize=4))
+            # Pairs of one document go to one worker, which reads and normalises its text once.
+            batch.sort()
+            scores = list(pool.map(_score, [(a, b, threshold) for a, b in batch], chunksize=_chunk(len(batch))))
         else:
             assert key is not None
             scores = [text_similarity(key(a), key(b), cutoff=threshold) for a, b in batch]
@@ -77,6 +79,11 @@ def verify(
                 verified[a, b] = score
         queue.extendleft(reversed(later))
     return verified
+
+
+def _chunk(n: int) -> int:
+    """Pairs per task: about 32 tasks a round, at least 4 pairs each."""
+    return max(4, n // 32)
 
 
 def _next_round(queue: deque[tuple[int, int]], uf: UnionFind, size: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -112,6 +119,6 @@ def similarities(
 ) -> list[float]:
     """Exact similarity of each pair, in parallel with ``pool`` (see :func:`verify`)."""
     if pool is not None:
-        return list(pool.map(_score, [(a, b, 0.0) for a, b in pairs], chunksize=4))
+        return list(pool.map(_score, [(a, b, 0.0) for a, b in pairs], chunksize=_chunk(len(pairs))))
     assert key is not None
     return [text_similarity(key(a), key(b)) for a, b in pairs]

@@ -93,9 +93,10 @@ def jsonl_inputs(paths: Iterable[str]) -> list[Input] | None:
     return inputs
 
 
-def blocks(inputs: Sequence[Input], size: int = BLOCK) -> Iterator[Block]:
-    """Each input cut into blocks of whole lines, about ``size`` bytes each (a longer line is
-    one block)."""
+def blocks(inputs: Sequence[Input], size: int | None = None) -> Iterator[Block]:
+    """Each input cut into blocks of whole lines, about ``size`` bytes each (:data:`BLOCK`; a
+    longer line is one block)."""
+    size = size or BLOCK
     for number, source in enumerate(inputs):
         try:
             stream = open(source.path, "rb")  # noqa: SIM115 - closed below, errors reported as InputError
@@ -259,7 +260,7 @@ def _take(
 def _write_block(
     task: tuple[Block, dict[int, dict[str, Any]], frozenset[int]], *, inputs: Sequence[Input], config: InputConfig,
     annotate_only: bool,
-) -> str:
+) -> bytes:
     """Pass 3: the output lines of a block's records (see :func:`dedup.pipeline.records`), given
     the annotations of its clustered documents and the lines skipped for a duplicate id."""
     block, annotations, dropped = task
@@ -278,7 +279,7 @@ def _write_block(
         record = dict(doc.record)
         record["dedup"] = ann
         out.append(json.dumps(record, ensure_ascii=False) + "\n")
-    return "".join(out)
+    return "".join(out).encode("utf-8")
 
 
 def _single() -> dict[str, Any]:
@@ -286,7 +287,7 @@ def _single() -> dict[str, Any]:
 
 
 def clean_files(
-    inputs: Sequence[Input], config: Config, out: IO[str], *, annotate_only: bool, progress: Progress | None = None
+    inputs: Sequence[Input], config: Config, out: IO[bytes], *, annotate_only: bool, progress: Progress | None = None
 ) -> Summary:
     """Write the records of ``inputs`` to ``out`` as :func:`dedup.pipeline.records` would with
     document-level dedup alone: the same bytes, in three passes (see the module's docstring)."""

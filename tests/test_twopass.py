@@ -1,0 +1,138 @@
+"""Document-level dedup of JSONL files in passes over the files writes what the batch engine writes."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup import twopass
+from dedup.cli import main
+from dedup.config import Config, replace
+from dedup.errors import InputError
+from dedup.io import read_paths
+from dedup.pipeline import records, scan_documents
+
+from .conftest import SEEDS
+
+
+def edited(text: str, rate: float, rng: random.Random) -> str:
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), int(len(words) * rate)):
+        words[i] = rng.choice(["alpha", "beta", "gamma", "délta"])
+    return " ".join(words)
+
+
+def write_corpus(folder: Path) -> None:
+    """Two JSONL files in a folder: the seeds, edited and exact copies of them (one copy in the
+    other file), records with extra fields, without an id, blank lines, non-ASCII text."""
+    rng = random.Random(11)
+    pages = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    rows: list[dict[str, object]] = []
+    for n, page in enumerate(pages):
+        rows.append({"id": f"seed{n}", "text": page, "url": f"https://site{n}.example/a", "meta": {"n": n, "x": 1.5}})
+        rows.append({"id": f"near{n}", "text": edited(page, 0.04, rng)})
+        rows.append({"text": page.upper()})  # an exact copy (same words), with a default id
+    rows.append({"id": "short", "text": "Ünïcode — a short line."})
+    rng.shuffle(rows)
+    folder.mkdir()
+    half = len(rows) // 2
+    for name, part in (("a.jsonl", rows[:half]), ("b/c.jsonl", rows[half:])):
+        (folder / name).parent.mkdir(exist_ok=True)
+        lines = [json.dumps(r, ensure_ascii=bool(i % 2)) for i, r in enumerate(part)]
+        lines.insert(2, "   ")
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def batch_output(paths: list[str], config: Config, annotate_only: bool) -> bytes:
+    report, docs = scan_documents(read_paths(paths, config.input), config)
+    out = records(report, docs, config, annotate_only=annotate_only)
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out).encode("utf-8")
+
+
+def files_output(paths: list[str], config: Config, annotate_only: bool, out: Path) -> tuple[bytes, twopass.Summary]:
+    inputs = twopass.jsonl_inputs(paths)
+    assert inputs is not None
+    with out.open("wb") as f:
+        summary = twopass.clean_files(inputs, config, f, annotate_only=annotate_only)
+    return out.read_bytes(), summary
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("annotate_only", [True, False])
+def test_same_bytes_as_the_batch_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int, annotate_only: bool) -> None:
+    write_corpus(tmp_path / "in")
+    monkeypatch.setattr(twopass, "BLOCK", 10_000)  # many blocks, several per file
+    config = replace(Config(only=("duplicates",)), "neardup", jobs=jobs)
+    paths = [str(tmp_path / "in")]
+    got, summary = files_output(paths, config, annotate_only, tmp_path / "out.jsonl")
+    assert got == batch_output(paths, config, annotate_only)
+    # The planted copies were found: each seed with its edited and its exact copy.
+    assert summary.clusters == 5 and summary.duplicates == 10
+    rows = [json.loads(line) for line in got.decode("utf-8").splitlines()]
+    assert len(rows) == (16 if annotate_only else 6)
+
+
+def test_the_cli_takes_this_path_for_jsonl_files(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_corpus(tmp_path / "in")
+    monkeypatch.setattr("dedup.cli._scan", lambda *a, **k: pytest.fail("the batch engine was used"))
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["clean", str(tmp_path / "in"), "--only", "duplicates", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "16 documents, 5 clusters, 10 duplicates dropped, 0 skipped" in result.stderr
+    assert out.read_bytes() == batch_output([str(tmp_path / "in")], Config(only=("duplicates",)), False)
+
+
+def test_a_bad_line_is_one_error_and_leaves_no_output(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_corpus(tmp_path / "in")
+    monkeypatch.setattr(twopass, "BLOCK", 10_000)
+    path = tmp_path / "in" / "a.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[5] = '{"id": "broken", "text": "no end'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["clean", str(tmp_path / "in"), "--only", "duplicates", "-o", str(out)])
+    assert result.exit_code == 2
+    with pytest.raises(InputError) as batch:
+        scan_documents(read_paths([str(tmp_path / "in")], Config().input), Config())
+    assert str(batch.value).startswith(f"{path}:6: invalid JSON")
+    assert result.stderr.strip().splitlines() == [f"dedup: error: {batch.value}"]
+    assert not out.exists() and list(tmp_path.glob(".out.jsonl.*")) == []
+
+
+def test_duplicate_ids_and_skipped_lines_as_the_batch_engine(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_corpus(tmp_path / "in")
+    monkeypatch.setattr(twopass, "BLOCK", 10_000)
+    path = tmp_path / "in" / "b" / "c.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first = next(iter(read_paths([str(tmp_path / "in")], Config().input)))
+    lines[1] = json.dumps({"id": first.id, "text": "another text with a taken id"})
+    lines[6] = "[1, 2]"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["clean", str(tmp_path / "in"), "--only", "duplicates", "--annotate-only"]
+    failed = runner.invoke(main, args)
+    assert failed.exit_code == 2
+    first_at = tmp_path / "in" / "a.jsonl"
+    assert failed.stderr == f"dedup: error: {path}:2: duplicate id {first.id!r} (first seen at {first_at}:1); set --id-field\n"
+
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, [*args, "--on-error", "skip", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    config = Config(only=("duplicates",))
+    config = replace(config, "input", on_error="skip")
+    assert out.read_bytes() == batch_output([str(tmp_path / "in")], config, True)
+    assert f"dedup: skipped {path}:2: duplicate id {first.id!r}" in result.stderr
+    assert f"dedup: skipped {path}:7: expected a JSON object, got list" in result.stderr
+    assert ", 2 skipped" in result.stderr
+
+
+def test_other_inputs_are_left_to_the_batch_engine(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("text\n", encoding="utf-8")
+    assert twopass.jsonl_inputs([str(tmp_path / "a.jsonl")]) == [twopass.Input(str(tmp_path / "a.jsonl"), str(tmp_path / "a.jsonl"))]
+    assert twopass.jsonl_inputs([str(tmp_path)]) is None  # a folder holding a text file
+    assert twopass.jsonl_inputs(["-"]) is None
+    assert twopass.jsonl_inputs([str(tmp_path / "missing.jsonl")]) is None
