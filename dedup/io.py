@@ -89,11 +89,17 @@ def _parse_record(raw: bytes, name: str, lineno: int, config: InputConfig, defau
         # JSON can escape lone UTF-16 surrogates, which are not Unicode text and cannot be written back.
         if _has_surrogate(record):
             raise InputError("unpaired UTF-16 surrogate escape (e.g. \\ud800): not valid Unicode text", path=name, line=lineno)
-    return record_to_document(record, name, lineno, config, default_id)
+    return record_to_document(record, name, lineno, config, default_id, raw_bytes=len(raw))
 
 
-def record_to_document(record: dict[str, Any], name: str, lineno: int, config: InputConfig, default_id: str) -> Document:
-    """A parsed record (a JSONL line, a Parquet row) as a Document, with the same checks for both."""
+def record_to_document(
+    record: dict[str, Any], name: str, lineno: int, config: InputConfig, default_id: str, *, raw_bytes: int | None = None
+) -> Document:
+    """A parsed record (a JSONL line, a Parquet row) as a Document, with the same checks for both.
+
+    ``raw_bytes`` is the size of the JSON line: a JSON string's text never takes more UTF-8
+    bytes than its escaped form, so a line within the size limit needs no count of its text.
+    """
     text = record.get(config.text_field)
     if text is None:
         raise InputError(f"no {config.text_field!r} field (set --text-field)", path=name, line=lineno)
@@ -107,7 +113,8 @@ def record_to_document(record: dict[str, Any], name: str, lineno: int, config: I
     else:
         raise InputError(f"field {config.id_field!r} must be a string or integer", path=name, line=lineno)
     try:
-        _check_size(text, f"{name}:{lineno}", config)
+        if raw_bytes is None or raw_bytes > config.max_doc_bytes:
+            _check_size(text, f"{name}:{lineno}", config)
     except InputError as exc:
         raise InputError(exc.reason, path=name, line=lineno) from None
     return Document(id=doc_id, text=text, record=record, source=Source(name, lineno), site=_site_of(record, config))
