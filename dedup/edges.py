@@ -13,7 +13,7 @@ its documents are already joined.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from functools import lru_cache
 
@@ -62,10 +62,13 @@ def verify(
     With ``pool`` (whose workers were started with :func:`share_texts`), each round's pairs are
     aligned in parallel; without, one by one, reading texts through ``key``.
     """
-    queue = deque(pairs)
+    source = iter(pairs)  # read as rounds need them: a million candidates are not held as tuples
+    pending: deque[tuple[int, int]] = deque()  # pairs put off by a round, before the rest of source
     verified: dict[tuple[int, int], float] = {}
-    while queue:
-        batch, later = _next_round(queue, uf, ROUND if pool is not None else 1)
+    while True:
+        batch, later = _next_round(pending, source, uf, ROUND if pool is not None else 1)
+        if not batch:
+            return verified
         if pool is not None:
             # Pairs of one document go to one worker, which reads and normalises its text once.
             batch.sort()
@@ -77,8 +80,7 @@ def verify(
             if score >= threshold:
                 uf.union(a, b)
                 verified[a, b] = score
-        queue.extendleft(reversed(later))
-    return verified
+        pending.extendleft(reversed(later))
 
 
 def _chunk(n: int) -> int:
@@ -86,10 +88,13 @@ def _chunk(n: int) -> int:
     return max(4, n // 32)
 
 
-def _next_round(queue: deque[tuple[int, int]], uf: UnionFind, size: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Up to ``size`` pairs from the front of ``queue`` that would join different components
-    even if every pair before them in the round passed, and the pairs put off because the
-    round might join them; pairs ``uf`` has joined already are dropped."""
+def _next_round(
+    pending: deque[tuple[int, int]], source: Iterator[tuple[int, int]], uf: UnionFind, size: int
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Up to ``size`` pairs, taken from ``pending`` and then from ``source``, that would join
+    different components even if every pair before them in the round passed, and the pairs
+    put off because the round might join them; pairs ``uf`` has joined already are dropped.
+    (A round puts a pair off only after taking one, so an empty round means no pairs are left.)"""
     batch: list[tuple[int, int]] = []
     later: list[tuple[int, int]] = []
     tentative = UnionFind(0)
@@ -100,8 +105,14 @@ def _next_round(queue: deque[tuple[int, int]], uf: UnionFind, size: int) -> tupl
             slot[root] = tentative.add()
         return slot[root]
 
-    while queue and len(batch) < size:
-        a, b = queue.popleft()
+    while len(batch) < size:
+        if pending:
+            a, b = pending.popleft()
+        else:
+            pair = next(source, None)
+            if pair is None:
+                break
+            a, b = pair
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
             continue

@@ -85,7 +85,7 @@ def _parse_record(raw: bytes, name: str, lineno: int, config: InputConfig, defau
         raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=name, line=lineno) from None
     if not isinstance(record, dict):
         raise InputError(f"expected a JSON object, got {type(record).__name__}", path=name, line=lineno)
-    if b"\\ud" in raw.lower():
+    if b"\\ud" in raw or b"\\uD" in raw:
         # JSON can escape lone UTF-16 surrogates, which are not Unicode text and cannot be written back.
         if _has_surrogate(record):
             raise InputError("unpaired UTF-16 surrogate escape (e.g. \\ud800): not valid Unicode text", path=name, line=lineno)

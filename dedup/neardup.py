@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -229,6 +230,43 @@ def group_exact(
     )
 
 
+def _rows(pairs: npt.NDArray[np.int64], chunk: int = 1 << 16) -> Iterator[tuple[int, int]]:
+    """The rows of ``pairs`` as Python pairs, ``chunk`` rows at a time (not a list of them all)."""
+    for start in range(0, len(pairs), chunk):
+        for a, b in pairs[start : start + chunk].tolist():  # noqa: UP028 - pairs as tuples, not lists
+            yield a, b
+
+
+def _star_first(
+    pairs: npt.NDArray[np.int64], exact: ExactGroups, links: Sequence[tuple[int, int]], lengths: Sequence[int],
+    policy: str, prior: int,
+) -> npt.NDArray[np.int64]:
+    """``pairs`` with those that hold the document their cluster would keep moved to the front
+    (each part in its order).
+
+    The clusters do not depend on the order in which candidates are verified, only the pairs
+    aligned do. A member's reported similarity is to the kept document: when the pairs that
+    join the cluster are those with the kept document, their verified scores are the ones
+    reported, and no member needs a second alignment. The kept document is chosen here as if
+    every candidate passed; where some fail, the clusters come out the same, a little more
+    is aligned.
+    """
+    if not len(pairs):
+        return pairs
+    tentative = UnionFind(len(lengths))
+    for a, b in itertools.chain(exact.edges, links, _rows(pairs)):
+        tentative.union(a, b)
+    rep_of = {copy: first for first, copy in exact.edges}
+    keeps = set()
+    for members in groups(tentative):
+        indexed = [m for m in members if m < prior]
+        keep = choose_keep(indexed or members, lengths, policy=policy)
+        keeps.add(rep_of.get(keep, keep))
+    kept = np.fromiter(keeps, dtype=np.int64, count=len(keeps))
+    star = np.isin(pairs[:, 0], kept) | np.isin(pairs[:, 1], kept)
+    return np.concatenate((pairs[star], pairs[~star]))
+
+
 def cluster_sketched(
     ids: Sequence[str],
     texts: Sequence[str],
@@ -264,7 +302,8 @@ def cluster_sketched(
     # by the index when the later was added (``links``).
     order = np.argsort(-agree, kind="stable")
     ordered = exact.reps[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
-    candidates = ((a, b) for a, b in ordered.tolist() if b >= prior)
+    ordered = _star_first(ordered, exact, links, lengths, config.keep, prior)
+    candidates = ((a, b) for a, b in _rows(ordered) if b >= prior)
     verified = edges.verify(candidates, uf, config.threshold, pool=pool, key=key)
 
     found = []
@@ -273,15 +312,25 @@ def cluster_sketched(
         found.append((members, choose_keep(indexed or members, lengths, policy=config.keep)))
     # Each member's similarity to the kept document: the verified score where that pair was
     # aligned, otherwise a new alignment (clusters of indexed documents alone: not reported).
-    wanted = sorted(
-        {_pair(keep, m) for members, keep in found if members[-1] >= prior for m in members if m != keep} - verified.keys()
-    )
+    # Exact copies have the same normalised text, so a pair is aligned as the pair of their
+    # groups' first documents, once.
+    rep_of = {copy: first for first, copy in exact.edges}
+    reported = {
+        (keep, m): _pair(rep_of.get(keep, keep), rep_of.get(m, m))
+        for members, keep in found if members[-1] >= prior for m in members if m != keep
+    }
+    wanted = sorted({p for p in reported.values() if p[0] != p[1]} - verified.keys())
     scores = dict(zip(wanted, edges.similarities(wanted, pool=pool, key=key), strict=True))
     scores.update(verified)
+
+    def score_of(keep: int, m: int) -> float:
+        a, b = reported[keep, m]
+        return 1.0 if a == b else round(scores[a, b], 4)
+
     clusters = []
     for number, (members, keep) in enumerate(found, start=1):
         similarity = (
-            {ids[m]: 1.0 if m == keep else round(scores[_pair(keep, m)], 4) for m in members} if members[-1] >= prior else {}
+            {ids[m]: 1.0 if m == keep else score_of(keep, m) for m in members} if members[-1] >= prior else {}
         )
         clusters.append(
             Cluster(

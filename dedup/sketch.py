@@ -122,6 +122,9 @@ def candidate_pairs(
     """
     n = keys.shape[0]
     ids = np.arange(n, dtype=np.int64) if valid is None else np.flatnonzero(valid).astype(np.int64)
+    # Each pair (i, j) as one int64, i * n + j: de-duplication is a 1-D sort, and pairs found
+    # again in a later band are merged away every few bands, so memory holds each pair about once.
+    codes = np.empty(0, dtype=np.int64)
     found: list[npt.NDArray[np.int64]] = []
     for band in range(keys.shape[1]):
         col = keys[ids, band]
@@ -138,14 +141,17 @@ def candidate_pairs(
         for size in np.unique(sizes[(sizes > 1) & (sizes <= max_bucket)]):
             members = sorted_ids[starts[sizes == size][:, None] + np.arange(size)]
             ii, jj = np.triu_indices(int(size), k=1)
-            found.append(np.stack((members[:, ii].ravel(), members[:, jj].ravel()), axis=1))
+            found.append(_codes(members[:, ii].ravel(), members[:, jj].ravel(), n))
         for s, e in zip(starts[sizes > max_bucket], ends[sizes > max_bucket], strict=True):
             members = sorted_ids[s:e]
-            found.append(np.stack((members[:-1], members[1:]), axis=1))
-    if not found:
-        return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
-    pairs.sort(axis=1)
-    # One int64 per pair makes the de-duplication a 1-D sort instead of a row-wise one.
-    codes = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+            found.append(_codes(members[:-1], members[1:], n))
+        if sum(len(f) for f in found) > max(len(codes), 1 << 20):
+            codes = np.unique(np.concatenate((codes, *found)))
+            found = []
+    codes = np.unique(np.concatenate((codes, *found)))
     return np.stack((codes // n, codes % n), axis=1)
+
+
+def _codes(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+    """Pairs of ``a`` and ``b`` (distinct documents) as ``min * n + max``."""
+    return np.minimum(a, b) * np.int64(n) + np.maximum(a, b)
