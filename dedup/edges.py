@@ -38,7 +38,7 @@ def shared_texts(start: int, stop: int) -> list[str]:
     return list(_texts[start:stop])
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # a round's pairs are sorted, so a document's pairs come together
 def _key(i: int) -> str:
     return key_text(_texts[i])
 

@@ -21,7 +21,7 @@ from .cluster import UnionFind, choose_keep, groups
 from .config import NearDupConfig
 from .kernel import key_text, minhash, warm_up, words_of
 from .model import Cluster
-from .sketch import band_keys, candidate_pairs, lsh_params, permutations
+from .sketch import BandKeys, candidate_pairs, lsh_params, permutations
 from .text import shingle_hashes, shingle_size, text_chunks
 
 # Verified near-duplicates on Webis have a 5-gram Jaccard of 0.37 and more; with 128 permutations
@@ -283,12 +283,15 @@ def cluster_sketched(
     choose what each cluster keeps by ``lengths``."""
     n = len(ids)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
-    local_pairs = candidate_pairs(band_keys(exact.sigs, bands, rows), valid=exact.valid)
     # Banding lets through pairs whose signatures agree on one band only; the signatures'
-    # own Jaccard estimate drops those far below any near-duplicate before the costlier alignment.
+    # own Jaccard estimate drops those far below any near-duplicate before the costlier
+    # alignment, band by band (on a corpus whose documents share many lines, most candidates).
+    local_pairs = candidate_pairs(
+        BandKeys(exact.sigs, bands, rows),
+        valid=exact.valid,
+        accept=lambda pairs: _agreement(exact.sigs, pairs) >= MIN_ESTIMATED_JACCARD,
+    )
     agree = _agreement(exact.sigs, local_pairs)
-    keep_pairs = agree >= MIN_ESTIMATED_JACCARD
-    local_pairs, agree = local_pairs[keep_pairs], agree[keep_pairs]
 
     # Normalised texts for alignment in this process, made when a pair needs them and
     # only a few kept at a time.

@@ -9,7 +9,7 @@ Signatures are one ``uint32`` matrix, not one Python object per document.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -97,21 +97,43 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
 def band_keys(sigs: npt.NDArray[np.uint32], bands: int, rows: int) -> npt.NDArray[np.uint64]:
     """One 64-bit key per document and band (shape ``(n_docs, bands)``)."""
-    n = sigs.shape[0]
-    keys = np.empty((n, bands), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for band in range(bands):
-            block = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
-            acc = np.full(n, np.uint64(0xCBF29CE484222325) ^ np.uint64(band), dtype=np.uint64)
-            for col in range(rows):
-                acc = (acc ^ block[:, col]) * np.uint64(0x100000001B3)
-                acc ^= acc >> np.uint64(29)
-            keys[:, band] = acc
+    keys = np.empty((sigs.shape[0], bands), dtype=np.uint64)
+    for band in range(bands):
+        keys[:, band] = band_column(sigs, band, rows)
     return keys
 
 
+def band_column(sigs: npt.NDArray[np.uint32], band: int, rows: int) -> npt.NDArray[np.uint64]:
+    """Column ``band`` of :func:`band_keys`."""
+    block = sigs[:, band * rows : (band + 1) * rows].astype(np.uint64)
+    acc = np.full(sigs.shape[0], np.uint64(0xCBF29CE484222325) ^ np.uint64(band), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in range(rows):
+            acc = (acc ^ block[:, col]) * np.uint64(0x100000001B3)
+            acc ^= acc >> np.uint64(29)
+    return acc
+
+
+class BandKeys:
+    """:func:`band_keys` read one band at a time (``keys[ids, band]``) by
+    :func:`candidate_pairs`: memory holds one band's keys, not every band's (256 bytes per
+    document with 32 bands)."""
+
+    def __init__(self, sigs: npt.NDArray[np.uint32], bands: int, rows: int) -> None:
+        self.sigs, self.rows = sigs, rows
+        self.shape = (sigs.shape[0], bands)
+
+    def __getitem__(self, index: tuple[npt.NDArray[np.int64], int]) -> npt.NDArray[np.uint64]:
+        ids, band = index
+        return band_column(self.sigs, band, self.rows)[ids]
+
+
 def candidate_pairs(
-    keys: npt.NDArray[np.uint64], *, valid: npt.NDArray[np.bool_] | None = None, max_bucket: int = 64
+    keys: npt.NDArray[np.uint64] | BandKeys,
+    *,
+    valid: npt.NDArray[np.bool_] | None = None,
+    max_bucket: int = 64,
+    accept: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.bool_]] | None = None,
 ) -> npt.NDArray[np.int64]:
     """Pairs ``(i, j)``, ``i < j``, of documents that share a band key in some band.
 
@@ -119,6 +141,8 @@ def candidate_pairs(
     ``max_bucket`` is linked as a chain of neighbours (its members are near-copies of each
     other, and verification plus connected components recover the cluster) instead of
     emitting every pair. ``valid`` masks out documents that must not take part (empty ones).
+    ``accept`` (rows of pairs → mask) filters each band's new pairs as they are found, so
+    that the many pairs it rejects are never held together.
     """
     n = keys.shape[0]
     ids = np.arange(n, dtype=np.int64) if valid is None else np.flatnonzero(valid).astype(np.int64)
@@ -145,11 +169,28 @@ def candidate_pairs(
         for s, e in zip(starts[sizes > max_bucket], ends[sizes > max_bucket], strict=True):
             members = sorted_ids[s:e]
             found.append(_codes(members[:-1], members[1:], n))
-        if sum(len(f) for f in found) > max(len(codes), 1 << 20):
+        if accept is not None:
+            new = np.unique(np.concatenate(found)) if found else codes[:0]
+            new = new[~_sorted_has(codes, new)]
+            codes = np.union1d(codes, new[accept(_decode(new, n))])
+            found = []
+        elif sum(len(f) for f in found) > max(len(codes), 1 << 20):
             codes = np.unique(np.concatenate((codes, *found)))
             found = []
-    codes = np.unique(np.concatenate((codes, *found)))
+    return _decode(np.unique(np.concatenate((codes, *found))), n)
+
+
+def _decode(codes: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
     return np.stack((codes // n, codes % n), axis=1)
+
+
+def _sorted_has(haystack: npt.NDArray[np.int64], needles: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Which of ``needles`` are in the sorted array ``haystack``."""
+    if not len(haystack):
+        return np.zeros(len(needles), dtype=bool)
+    at = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    found: npt.NDArray[np.bool_] = haystack[at] == needles
+    return found
 
 
 def _codes(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:

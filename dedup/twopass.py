@@ -325,22 +325,24 @@ def clean_files(
     report("verifying", 0)
     with _pool(workers, texts) as pool:
         clusters = cluster_sketched(docs.ids, texts, docs.table("chars").tolist(), exact, nd, pool=pool)
-        del exact
-        annotations: list[dict[int, dict[str, Any]]] = [{} for _ in chunks]
-        for c in clusters:
-            for doc_id in c.members:
-                i = docs.index_of[doc_id]
-                number = bisect.bisect_right(docs.starts, i) - 1  # its block
-                annotations[number][int(lines[i])] = {
-                    "cluster": c.id,
-                    "keep": c.keep == doc_id,
-                    "duplicate_of": c.keep if c.keep != doc_id else None,
-                    "similarity": c.similarity[doc_id],
-                    "boilerplate": [],
-                    "repeats": [],
-                }
-        write = functools.partial(_write_block, inputs=inputs, config=config.input, annotate_only=annotate_only)
-        tasks = [(b, annotations[n], frozenset(docs.dropped.get(n, ()))) for n, b in enumerate(chunks)]
+    del exact
+    annotations: list[dict[int, dict[str, Any]]] = [{} for _ in chunks]
+    for c in clusters:
+        for doc_id in c.members:
+            i = docs.index_of[doc_id]
+            number = bisect.bisect_right(docs.starts, i) - 1  # its block
+            annotations[number][int(lines[i])] = {
+                "cluster": c.id,
+                "keep": c.keep == doc_id,
+                "duplicate_of": c.keep if c.keep != doc_id else None,
+                "similarity": c.similarity[doc_id],
+                "boilerplate": [],
+                "repeats": [],
+            }
+    write = functools.partial(_write_block, inputs=inputs, config=config.input, annotate_only=annotate_only)
+    tasks = [(b, annotations[n], frozenset(docs.dropped.get(n, ()))) for n, b in enumerate(chunks)]
+    # New workers: those that verified hold normalised texts, and pages the signatures took.
+    with _pool(workers) as pool:
         done = 0
         for block, text in zip(chunks, pool.map(write, tasks) if pool is not None else map(write, tasks), strict=True):
             out.write(text)
