@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 
 
 class UnionFind:
-    """Disjoint sets over ``0..n-1`` with path halving and union by size."""
+    """Disjoint sets over ``0..n-1`` with path halving and union by size.
+
+    Parents and sizes are machine integers (``array``): 16 bytes a node, where lists of Python
+    ints cost over 40 (a million documents are clustered at once)."""
 
     def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-        self.size = [1] * n
+        self.parent = array("q", range(n))
+        self.size = array("q", [1]) * n
 
     def add(self) -> int:
         """A new singleton set; returns its element."""

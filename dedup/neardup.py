@@ -21,6 +21,7 @@ from .cluster import UnionFind, choose_keep, groups
 from .config import NearDupConfig
 from .kernel import key_text, minhash, warm_up, words_of
 from .model import Cluster
+from .seen import Column, FirstSeen
 from .sketch import BandKeys, candidate_pairs, lsh_params, permutations
 from .text import shingle_hashes, shingle_size, text_chunks
 
@@ -200,34 +201,59 @@ class ExactGroups:
 
 
 def group_exact(
-    results: Iterable[Sketches], num_perm: int, total: int = 0, progress: Callable[[int, int], None] | None = None
+    results: Iterable[Sketches],
+    num_perm: int,
+    total: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    capacity: int | None = None,
 ) -> ExactGroups:
     """Group consecutive batches of sketches (in document order) by exact-copy key, keeping
-    only the representatives' signature rows."""
-    first_of: dict[bytes, int] = {}
+    only the representatives' signature rows.
+
+    Keys are 128-bit digests (:func:`document_words`); those seen are held as two int64 halves
+    (:class:`~dedup.seen.FirstSeen` on the first, the second compared), not as a dict of bytes.
+    With ``capacity`` (at least the number of documents), the rows are written into one array
+    made at the start, instead of gathered and joined at the end (which holds them twice).
+    """
+    buffer = np.empty((capacity, num_perm), dtype=np.uint32) if capacity is not None else None
+    seen = FirstSeen()
+    reps, tails = Column(), Column()  # each representative's document and the second half of its key
     exact_edges: list[tuple[int, int]] = []
-    reps: list[int] = []
     sig_rows: list[npt.NDArray[np.uint32]] = []
-    valid_rows: list[bool] = []
+    valid_rows: list[npt.NDArray[np.bool_]] = []
     i = 0
     for keys, batch_sigs, batch_valid in results:
+        halves = np.frombuffer(b"".join(keys), dtype="<i8").reshape(len(keys), 2)
+        earlier = seen.candidates(halves[:, 0])
+        batch: dict[bytes, int] = {}
         chosen: list[int] = []
         for offset, exact in enumerate(keys):
-            j = first_of.setdefault(exact, i)
-            if j == i:
-                reps.append(i)
+            first = next((reps[r] for r in earlier[offset] if tails[r] == halves[offset, 1]), -1)
+            if first < 0:
+                first = batch.setdefault(exact, i + offset)
+            if first == i + offset:
                 chosen.append(offset)
-                valid_rows.append(bool(batch_valid[offset]))
             else:
-                exact_edges.append((j, i))
-            i += 1
-        sig_rows.append(batch_sigs[chosen])
+                exact_edges.append((first, i + offset))
+        picked = np.asarray(chosen, dtype=np.int64)
+        seen.add(halves[picked, 0].copy(), np.arange(len(reps), len(reps) + len(picked), dtype=np.int64))
+        reps.extend(picked + i)
+        tails.extend(halves[picked, 1])
+        if buffer is not None:
+            buffer[len(reps) - len(picked) : len(reps)] = batch_sigs[picked]
+        else:
+            sig_rows.append(batch_sigs[picked])
+        valid_rows.append(np.asarray(batch_valid, dtype=bool)[picked])
+        i += len(keys)
         if progress is not None:
             progress(i, total)
-    sigs = np.concatenate(sig_rows) if sig_rows else np.empty((0, num_perm), dtype=np.uint32)
-    return ExactGroups(
-        reps=np.asarray(reps, dtype=np.int64), sigs=sigs, valid=np.asarray(valid_rows, dtype=bool), edges=exact_edges
-    )
+    if buffer is not None:
+        sigs = buffer[: len(reps)]
+    else:
+        sigs = np.concatenate(sig_rows) if sig_rows else np.empty((0, num_perm), dtype=np.uint32)
+    valid = np.concatenate(valid_rows) if valid_rows else np.empty(0, dtype=bool)
+    return ExactGroups(reps=reps.array(), sigs=sigs, valid=valid, edges=exact_edges)
 
 
 def _rows(pairs: npt.NDArray[np.int64], chunk: int = 1 << 16) -> Iterator[tuple[int, int]]:

@@ -19,6 +19,7 @@ integers: memory no longer grows with the size of the texts.
 from __future__ import annotations
 
 import bisect
+import ctypes
 import functools
 import json
 import os
@@ -35,6 +36,7 @@ from .errors import InputError
 from .io import JSONL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, _parse_record
 from .model import Skipped
 from .neardup import Sketches, _pool, cluster_sketched, group_exact, sketch_batch
+from .seen import Column, FirstSeen
 
 BLOCK = 4 << 20  # bytes of input per task
 
@@ -51,12 +53,14 @@ class Input:
 
 @dataclass(frozen=True)
 class Block:
-    """Whole lines ``start:end`` (bytes) of input ``file``; ``first_line`` is 1-based."""
+    """Whole lines ``start:end`` (bytes) of input ``file``; ``first_line`` is 1-based, and
+    ``lines`` counts them (blank ones too)."""
 
     file: int
     start: int
     end: int
     first_line: int
+    lines: int
 
 
 @dataclass
@@ -107,9 +111,11 @@ def blocks(inputs: Sequence[Input], size: int | None = None) -> Iterator[Block]:
             while data := stream.read(size):
                 if not data.endswith(b"\n"):
                     data += stream.readline()
-                yield Block(number, start, start + len(data), line)
+                breaks = data.count(b"\n")
+                count = breaks + (not data.endswith(b"\n"))
+                yield Block(number, start, start + len(data), line, count)
                 start += len(data)
-                line += data.count(b"\n")
+                line += breaks
 
 
 def _lines(block: Block, inputs: Sequence[Input]) -> Iterator[tuple[int, int, bytes]]:
@@ -202,12 +208,34 @@ class LineTexts(Sequence[str]):
         return text
 
 
+class Ids(Sequence[str]):
+    """Document ids as one UTF-8 buffer and their end offsets (about 16 bytes and the id's
+    length a document, where a list of strings and a dict to find them cost over 100)."""
+
+    def __init__(self) -> None:
+        self._blob = bytearray()
+        self._ends = Column()
+
+    def append(self, doc_id: str) -> None:
+        self._blob += doc_id.encode("utf-8")
+        self._ends.extend(np.array([len(self._blob)], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        start = self._ends[i - 1] if i > 0 else 0
+        return self._blob[start : self._ends[i]].decode("utf-8")
+
+
 @dataclass
 class _Documents:
     """Pass 1's tables, gathered block by block."""
 
-    ids: list[str] = field(default_factory=list)
-    index_of: dict[str, int] = field(default_factory=dict)
+    ids: Ids = field(default_factory=Ids)
+    seen: FirstSeen = field(default_factory=FirstSeen)  # hash(id) -> its document
     starts: list[int] = field(default_factory=list)  # index of each block's first document
     parts: dict[str, list[npt.NDArray[Any]]] = field(
         default_factory=lambda: {"files": [], "lines": [], "offsets": [], "sizes": [], "chars": []}
@@ -215,7 +243,7 @@ class _Documents:
     dropped: dict[int, set[int]] = field(default_factory=dict)  # block -> lines skipped for a duplicate id
 
     def where(self, i: int, inputs: Sequence[Input]) -> str:
-        """``FILE:LINE`` of document ``i``."""
+        """``FILE:LINE`` of document ``i`` (of a block already taken)."""
         b = bisect.bisect_right(self.starts, i) - 1
         return f"{inputs[int(self.parts['files'][b][0])].path}:{int(self.parts['lines'][b][i - self.starts[b]])}"
 
@@ -233,20 +261,28 @@ def _take(
     name = inputs[block.file].path
     bad: list[tuple[int, str]] = list(result.skipped)
     keep = np.ones(len(result.ids), dtype=bool)
+    hashes = np.fromiter((hash(x) for x in result.ids), dtype=np.int64, count=len(result.ids))
+    earlier = docs.seen.candidates(hashes)
+    here: dict[str, int] = {}  # ids taken from this block -> their line
+    start = len(docs.ids)
     for j, doc_id in enumerate(result.ids):
-        first = docs.index_of.setdefault(doc_id, len(docs.ids))
-        if first == len(docs.ids):
+        first = next((docs.where(c, inputs) for c in earlier[j] if docs.ids[c] == doc_id), None)
+        if first is None and doc_id in here:
+            first = f"{name}:{here[doc_id]}"
+        line = int(result.lines[j])
+        if first is None:
+            here[doc_id] = line
             docs.ids.append(doc_id)
             continue
-        line = int(result.lines[j])
-        reason = f"duplicate id {doc_id!r} (first seen at {docs.where(first, inputs)}); set --id-field"
+        reason = f"duplicate id {doc_id!r} (first seen at {first}); set --id-field"
         if config.on_error != "skip":
             raise InputError(reason, path=name, line=line)
         bad.append((line, reason))
         docs.dropped.setdefault(number, set()).add(line)
         keep[j] = False
     kept = np.flatnonzero(keep)
-    docs.starts.append(len(docs.ids) - len(kept))
+    docs.seen.add(hashes[kept], np.arange(start, start + len(kept), dtype=np.int64))
+    docs.starts.append(start)
     docs.parts["files"].append(np.full(len(kept), block.file, dtype=np.int32))
     for table in ("lines", "offsets", "sizes", "chars"):
         docs.parts[table].append(getattr(result, table)[kept])
@@ -292,6 +328,7 @@ def clean_files(
     """Write the records of ``inputs`` to ``out`` as :func:`dedup.pipeline.records` would with
     document-level dedup alone: the same bytes, in three passes (see the module's docstring)."""
     nd = config.neardup
+    _return_freed_memory()
     summary = Summary()
     docs = _Documents()
     chunks = list(blocks(inputs))
@@ -315,7 +352,9 @@ def clean_files(
                 done += block.end - block.start
                 report("reading (MB)", done)
 
-        exact = group_exact(taken(), nd.num_perm)
+        # At most one document a line: the representatives' rows go into one array of that
+        # many rows, whose pages past the last row used are never touched (no copy at the end).
+        exact = group_exact(taken(), nd.num_perm, capacity=sum(b.lines for b in chunks))
     if not docs.ids:
         raise InputError(
             "empty corpus: no documents to read" + (f" ({len(summary.skipped)} skipped)" if summary.skipped else "")
@@ -326,10 +365,12 @@ def clean_files(
     with _pool(workers, texts) as pool:
         clusters = cluster_sketched(docs.ids, texts, docs.table("chars").tolist(), exact, nd, pool=pool)
     del exact
+    members = {doc_id for c in clusters for doc_id in c.members}
+    index_of = {doc_id: i for i, doc_id in enumerate(docs.ids) if doc_id in members}
     annotations: list[dict[int, dict[str, Any]]] = [{} for _ in chunks]
     for c in clusters:
         for doc_id in c.members:
-            i = docs.index_of[doc_id]
+            i = index_of[doc_id]
             number = bisect.bisect_right(docs.starts, i) - 1  # its block
             annotations[number][int(lines[i])] = {
                 "cluster": c.id,
@@ -352,3 +393,20 @@ def clean_files(
     summary.clusters = len(clusters)
     summary.duplicates = sum(len(c.members) - 1 for c in clusters)
     return summary
+
+
+def _return_freed_memory() -> None:
+    """On glibc, keep blocks of 128 KiB and more out of the heap, so that freeing them gives
+    the memory back to the system.
+
+    glibc raises its threshold for such blocks each time one is freed, up to 32 MiB; then the
+    arrays each block of pass 1 brings back are carved from the heap, which cannot shrink past
+    the ones still held: at 300,000 documents the process kept 155 MB it had freed. Elsewhere
+    (musl, macOS), nothing to do. Worker processes forked later inherit the setting.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    m_mmap_threshold = -3
+    libc.mallopt(m_mmap_threshold, 128 * 1024)

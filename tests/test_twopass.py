@@ -136,3 +136,10 @@ def test_other_inputs_are_left_to_the_batch_engine(tmp_path: Path) -> None:
     assert twopass.jsonl_inputs([str(tmp_path)]) is None  # a folder holding a text file
     assert twopass.jsonl_inputs(["-"]) is None
     assert twopass.jsonl_inputs([str(tmp_path / "missing.jsonl")]) is None
+
+
+def test_a_duplicate_id_in_the_same_block_names_the_first_line(runner: CliRunner, write_jsonl) -> None:
+    path = write_jsonl([{"id": "a", "text": "one two three"}, {"id": "b", "text": "four five"}, {"id": "a", "text": "six"}])
+    result = runner.invoke(main, ["clean", str(path), "--only", "duplicates"])
+    assert result.exit_code == 2
+    assert result.stderr == f"dedup: error: {path}:3: duplicate id 'a' (first seen at {path}:1); set --id-field\n"
