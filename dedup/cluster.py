@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+Lengths = Union[Sequence[int], Mapping[int, int], "npt.NDArray[np.int64]"]
+"""Characters of each document, by index."""
 
 
 class UnionFind:
@@ -52,7 +60,7 @@ def groups(uf: UnionFind) -> list[list[int]]:
     return sorted((g for g in found.values() if len(g) > 1), key=lambda g: g[0])
 
 
-def _priority(policy: str, lengths: Sequence[int] | Mapping[int, int]) -> Callable[[int], tuple[int, int]]:
+def _priority(policy: str, lengths: Lengths) -> Callable[[int], tuple[int, int]]:
     if policy == "first":
         return lambda m: (0, m)
     if policy == "longest":
@@ -69,7 +77,7 @@ def keep_rank(lengths: Sequence[int], *, policy: str, prior: int = 0) -> dict[in
     return {doc: r for r, doc in enumerate(order)}
 
 
-def choose_keep(members: Sequence[int], lengths: Sequence[int] | Mapping[int, int], *, policy: str) -> int:
+def choose_keep(members: Sequence[int], lengths: Lengths, *, policy: str) -> int:
     """The member a cluster keeps.
 
     ``first``: the earliest in input order. ``longest``: the one with the most characters,

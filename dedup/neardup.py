@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import edges
-from .cluster import UnionFind, choose_keep, groups
+from .cluster import Lengths, UnionFind, choose_keep, groups
 from .config import NearDupConfig
 from .kernel import key_text, minhash, warm_up, words_of
 from .model import Cluster
@@ -264,7 +264,7 @@ def _rows(pairs: npt.NDArray[np.int64], chunk: int = 1 << 16) -> Iterator[tuple[
 
 
 def _star_first(
-    pairs: npt.NDArray[np.int64], exact: ExactGroups, links: Sequence[tuple[int, int]], lengths: Sequence[int],
+    pairs: npt.NDArray[np.int64], exact: ExactGroups, links: Sequence[tuple[int, int]], lengths: Lengths,
     policy: str, prior: int,
 ) -> npt.NDArray[np.int64]:
     """``pairs`` with those that hold the document their cluster would keep moved to the front
@@ -296,7 +296,7 @@ def _star_first(
 def cluster_sketched(
     ids: Sequence[str],
     texts: Sequence[str],
-    lengths: Sequence[int],
+    lengths: Lengths,
     exact: ExactGroups,
     config: NearDupConfig,
     *,
@@ -323,15 +323,16 @@ def cluster_sketched(
     # only a few kept at a time.
     key = lru_cache(maxsize=8192)(lambda i: key_text(texts[i]))
 
-    uf = UnionFind(n)
-    for a, b in (*exact.edges, *links):
-        uf.union(a, b)
-    # Most similar candidates first; a pair already joined through other verified edges
-    # needs no alignment of its own (see dedup.edges). Two indexed documents were verified
-    # by the index when the later was added (``links``).
+    # Pairs with the document each cluster would keep first, then most similar first; a pair
+    # already joined through other verified edges needs no alignment of its own (see
+    # dedup.edges). Two indexed documents were verified by the index when the later was
+    # added (``links``).
     order = np.argsort(-agree, kind="stable")
     ordered = exact.reps[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
     ordered = _star_first(ordered, exact, links, lengths, config.keep, prior)
+    uf = UnionFind(n)
+    for a, b in (*exact.edges, *links):
+        uf.union(a, b)
     candidates = ((a, b) for a, b in _rows(ordered) if b >= prior)
     verified = edges.verify(candidates, uf, config.threshold, pool=pool, key=key)
 

@@ -363,7 +363,7 @@ def clean_files(
     texts = LineTexts(inputs, docs.table("files"), docs.table("offsets"), docs.table("sizes"), config.input.text_field)
     report("verifying", 0)
     with _pool(workers, texts) as pool:
-        clusters = cluster_sketched(docs.ids, texts, docs.table("chars").tolist(), exact, nd, pool=pool)
+        clusters = cluster_sketched(docs.ids, texts, docs.table("chars"), exact, nd, pool=pool)
     del exact
     members = {doc_id for c in clusters for doc_id in c.members}
     index_of = {doc_id: i for i, doc_id in enumerate(docs.ids) if doc_id in members}
