@@ -150,8 +150,10 @@ class _Status:
         if total:
             filled = self.BAR * done // total
             line = f"dedup: {stage:<18} [{'#' * filled}{'.' * (self.BAR - filled)}] {done:,}/{total:,}"
-        else:
+        elif done:
             line = f"dedup: {stage} {done:,} documents…"
+        else:
+            line = f"dedup: {stage}…"
         sys.stderr.write("\r" + line.ljust(self.width))
         sys.stderr.flush()
         self.width = len(line)

@@ -37,6 +37,7 @@ from .io import JSONL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, _parse_record
 from .model import Skipped
 from .neardup import Sketches, _pool, cluster_sketched, group_exact, sketch_batch
 from .seen import Column, FirstSeen
+from .sketch import lsh_params, permutations
 
 BLOCK = 4 << 20  # bytes of input per task
 
@@ -337,13 +338,16 @@ def clean_files(
 
     def report(stage: str, done: int) -> None:
         if progress is not None:
-            progress(stage, done >> 20, total >> 20)
+            progress(stage, min(done >> 20, max(1, total >> 20)), max(1, total >> 20))
 
+    # datasketch is imported once, before the workers are forked, not once in each of them.
+    permutations(nd.num_perm, nd.seed)
     sketch = functools.partial(
         _sketch_block, inputs=inputs, config=config.input, k=nd.shingle_size, num_perm=nd.num_perm, seed=nd.seed
     )
     with _pool(workers) as pool:
         results = pool.map(sketch, chunks) if pool is not None else map(sketch, chunks)
+        lsh_params(nd.lsh_threshold, nd.num_perm)  # the optimiser runs (and is cached) while the workers sketch
 
         def taken() -> Iterator[Sketches]:
             done = 0
@@ -361,7 +365,8 @@ def clean_files(
         )
     lines = docs.table("lines")
     texts = LineTexts(inputs, docs.table("files"), docs.table("offsets"), docs.table("sizes"), config.input.text_field)
-    report("verifying", 0)
+    if progress is not None:
+        progress("verifying candidates", 0, 0)
     with _pool(workers, texts) as pool:
         clusters = cluster_sketched(docs.ids, texts, docs.table("chars"), exact, nd, pool=pool)
     del exact
