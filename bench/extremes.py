@@ -6,19 +6,17 @@
 The huge document is the text of every page of ../shared/bench (Webis and the boilerplate
 pages, about 45 MB of distinct text) repeated up to --big-mb; the tiny documents are 20-99 byte
 stretches of the same text, 10% of them exact copies. Each run is a separate `dedup clean`
-process, timed from outside, with the peak resident memory of that process.
+process, timed from outside, with the peak memory of its process tree (see bench/speed.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 
@@ -31,16 +29,12 @@ def source_text(data: Path) -> str:
 
 
 def run(inp: Path, out: Path, extra: list[str]) -> tuple[float, float]:
-    """Seconds and peak resident memory (MB) of one `dedup clean` process."""
-    t0 = time.perf_counter()
-    # posix_spawn, not fork: a forked child's peak memory would start at this script's own.
-    argv = [sys.executable, "-m", "dedup", "clean", str(inp), "-o", str(out), *extra]
-    pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=[(os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
-    _, status, usage = os.wait4(pid, 0)
-    elapsed = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"dedup clean failed with exit code {os.waitstatus_to_exitcode(status)}")
-    return elapsed, usage.ru_maxrss / 1024  # kB -> MB
+    """Seconds and peak memory (MB) of one `dedup clean` process and its workers, measured as
+    in bench/speed.py (the largest sum of proportional set sizes over the process tree)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from speed import run as measured
+
+    return measured([sys.executable, "-m", "dedup", "clean", str(inp), "-o", str(out), *extra])
 
 
 def write_inputs(data: Path, big: Path, tiny: Path, big_bytes: int, n_tiny: int) -> None:
@@ -86,13 +80,13 @@ def main() -> int:
         for extra in runs:
             secs, peak = run(big, Path(tmp) / "out.jsonl", ["--max-doc-bytes", str(2 * target), *extra])
             label = " ".join(extra) or "all stages"
-            print(f"one {size:.0f} MB document, {label:<18}: {secs:7.1f}s {size / secs:6.2f} MB/s, peak RSS {peak:,.0f} MB", flush=True)
+            print(f"one {size:.0f} MB document, {label:<18}: {secs:7.1f}s {size / secs:6.2f} MB/s, peak {peak:,.0f} MB", flush=True)
         size = tiny.stat().st_size / 1e6
         for extra in runs:
             secs, peak = run(tiny, Path(tmp) / "out.jsonl", extra)
             label = " ".join(extra) or "all stages"
             print(f"{args.tiny:,} tiny documents ({size:.0f} MB), {label:<18}: {secs:7.1f}s {args.tiny / secs:,.0f} docs/s, "
-                  f"peak RSS {peak:,.0f} MB", flush=True)
+                  f"peak {peak:,.0f} MB", flush=True)
     return 0
 
 

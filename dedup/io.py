@@ -74,7 +74,8 @@ def read_text_file(path: Path, doc_id: str, config: InputConfig) -> Document:
     return Document(id=doc_id, text=text, record={"id": doc_id, "text": text}, source=Source(str(path)))
 
 
-def _parse_record(raw: bytes, name: str, lineno: int, config: InputConfig, default_id: str) -> Document:
+def parse_record(raw: bytes, name: str, lineno: int, config: InputConfig, default_id: str) -> Document:
+    """One JSONL line (its bytes) as a Document; :class:`InputError` names ``name:lineno`` and why."""
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -129,7 +130,7 @@ def read_jsonl(stream: IO[bytes], name: str, config: InputConfig, *, id_prefix: 
         if not raw.strip():
             continue
         try:
-            yield _parse_record(raw, name, lineno, config, f"{id_prefix or name}:{lineno}")
+            yield parse_record(raw, name, lineno, config, f"{id_prefix or name}:{lineno}")
         except InputError as exc:
             if config.on_error == "skip":
                 yield Skipped(where=f"{name}:{lineno}", reason=exc.reason)

@@ -111,7 +111,7 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 
 @contextmanager
-def _pool(workers: int, texts: Sequence[str] | None = None) -> Iterator[ProcessPoolExecutor | None]:
+def worker_pool(workers: int, texts: Sequence[str] | None = None) -> Iterator[ProcessPoolExecutor | None]:
     """Worker processes, or None for one; with ``texts``, the workers can align pairs of them
     (:mod:`dedup.edges`)."""
     if workers <= 1:
@@ -135,7 +135,7 @@ def sketch_texts(texts: Sequence[str], config: NearDupConfig) -> Sketches:
     keys: list[bytes] = []
     sigs: list[npt.NDArray[np.uint32]] = [np.empty((0, config.num_perm), dtype=np.uint32)]
     valid: list[npt.NDArray[np.bool_]] = [np.empty(0, dtype=bool)]
-    with _pool(min(config.jobs or os.cpu_count() or 1, len(starts))) as pool:
+    with worker_pool(min(config.jobs or os.cpu_count() or 1, len(starts))) as pool:
         for k, s, v in pool.map(sketch, batches) if pool is not None else map(sketch, batches):
             keys.extend(k)
             sigs.append(s)
@@ -168,7 +168,7 @@ def find_clusters(
     n = len(texts)
     starts = range(0, n, BATCH)
     workers = min(config.jobs or os.cpu_count() or 1, len(starts))
-    with _pool(workers if len(texts) > 1 else 0, texts) as pool:
+    with worker_pool(workers if len(texts) > 1 else 0, texts) as pool:
         results: Iterable[Sketches]
         if sketches is not None:
             known = sketches

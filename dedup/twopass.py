@@ -33,9 +33,9 @@ import numpy.typing as npt
 
 from .config import Config, InputConfig
 from .errors import InputError
-from .io import JSONL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, _parse_record
+from .io import JSONL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, parse_record
 from .model import Skipped
-from .neardup import Sketches, _pool, cluster_sketched, group_exact, sketch_batch
+from .neardup import Sketches, cluster_sketched, group_exact, sketch_batch, worker_pool
 from .seen import Column, FirstSeen
 from .sketch import lsh_params, permutations
 
@@ -157,7 +157,7 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
     error = None
     for line, offset, raw in _lines(block, inputs):
         try:
-            doc = _parse_record(raw, source.path, line, config, f"{source.id_prefix}:{line}")
+            doc = parse_record(raw, source.path, line, config, f"{source.id_prefix}:{line}")
         except InputError as exc:
             if config.on_error != "skip":
                 error = (line, exc.reason)
@@ -307,7 +307,7 @@ def _write_block(
         if line in dropped:
             continue
         try:
-            doc = _parse_record(raw, source.path, line, config, f"{source.id_prefix}:{line}")
+            doc = parse_record(raw, source.path, line, config, f"{source.id_prefix}:{line}")
         except InputError:
             continue  # skipped in pass 1 already
         ann = annotations.get(line) or _single()
@@ -345,7 +345,7 @@ def clean_files(
     sketch = functools.partial(
         _sketch_block, inputs=inputs, config=config.input, k=nd.shingle_size, num_perm=nd.num_perm, seed=nd.seed
     )
-    with _pool(workers) as pool:
+    with worker_pool(workers) as pool:
         results = pool.map(sketch, chunks) if pool is not None else map(sketch, chunks)
         lsh_params(nd.lsh_threshold, nd.num_perm)  # the optimiser runs (and is cached) while the workers sketch
 
@@ -367,7 +367,7 @@ def clean_files(
     texts = LineTexts(inputs, docs.table("files"), docs.table("offsets"), docs.table("sizes"), config.input.text_field)
     if progress is not None:
         progress("verifying candidates", 0, 0)
-    with _pool(workers, texts) as pool:
+    with worker_pool(workers, texts) as pool:
         clusters = cluster_sketched(docs.ids, texts, docs.table("chars"), exact, nd, pool=pool)
     del exact
     members = {doc_id for c in clusters for doc_id in c.members}
@@ -388,7 +388,7 @@ def clean_files(
     write = functools.partial(_write_block, inputs=inputs, config=config.input, annotate_only=annotate_only)
     tasks = [(b, annotations[n], frozenset(docs.dropped.get(n, ()))) for n, b in enumerate(chunks)]
     # New workers: those that verified hold normalised texts, and pages the signatures took.
-    with _pool(workers) as pool:
+    with worker_pool(workers) as pool:
         done = 0
         for block, text in zip(chunks, pool.map(write, tasks) if pool is not None else map(write, tasks), strict=True):
             out.write(text)
