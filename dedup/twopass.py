@@ -332,6 +332,7 @@ def clean_files(
     _return_freed_memory()
     summary = Summary()
     docs = _Documents()
+    stamps = _stamps(inputs)
     chunks = list(blocks(inputs))
     total = sum(b.end - b.start for b in chunks)
     workers = min(nd.jobs or os.cpu_count() or 1, len(chunks))
@@ -363,6 +364,7 @@ def clean_files(
         raise InputError(
             "empty corpus: no documents to read" + (f" ({len(summary.skipped)} skipped)" if summary.skipped else "")
         )
+    _check_unchanged(inputs, stamps)
     lines = docs.table("lines")
     texts = LineTexts(inputs, docs.table("files"), docs.table("offsets"), docs.table("sizes"), config.input.text_field)
     if progress is not None:
@@ -387,6 +389,7 @@ def clean_files(
             }
     write = functools.partial(_write_block, inputs=inputs, config=config.input, annotate_only=annotate_only)
     tasks = [(b, annotations[n], frozenset(docs.dropped.get(n, ()))) for n, b in enumerate(chunks)]
+    _check_unchanged(inputs, stamps)
     # New workers: those that verified hold normalised texts, and pages the signatures took.
     with worker_pool(workers) as pool:
         done = 0
@@ -398,6 +401,28 @@ def clean_files(
     summary.clusters = len(clusters)
     summary.duplicates = sum(len(c.members) - 1 for c in clusters)
     return summary
+
+
+def _stamps(inputs: Sequence[Input]) -> list[tuple[int, int]]:
+    """Size and modification time of each input, to notice a file changed between passes."""
+    stamps = []
+    for source in inputs:
+        try:
+            info = os.stat(source.path)
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=source.path) from None
+        stamps.append((info.st_size, info.st_mtime_ns))
+    return stamps
+
+
+def _check_unchanged(inputs: Sequence[Input], stamps: list[tuple[int, int]]) -> None:
+    for source, (size, mtime) in zip(inputs, stamps, strict=True):
+        try:
+            info = os.stat(source.path)
+        except OSError as exc:
+            raise InputError(f"cannot read any more: {exc.strerror}", path=source.path) from None
+        if (info.st_size, info.st_mtime_ns) != (size, mtime):
+            raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=source.path)
 
 
 def _return_freed_memory() -> None:

@@ -143,3 +143,25 @@ def test_a_duplicate_id_in_the_same_block_names_the_first_line(runner: CliRunner
     result = runner.invoke(main, ["clean", str(path), "--only", "duplicates"])
     assert result.exit_code == 2
     assert result.stderr == f"dedup: error: {path}:3: duplicate id 'a' (first seen at {path}:1); set --id-field\n"
+
+
+def test_a_file_changed_between_passes_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The texts are read back from their lines: a file rewritten after the first pass would
+    give other texts, so the run stops with one error instead (and writes nothing)."""
+    write_corpus(tmp_path / "in")
+    path = tmp_path / "in" / "a.jsonl"
+    inputs = twopass.jsonl_inputs([str(tmp_path / "in")])
+    assert inputs is not None
+    real = twopass.group_exact
+
+    def then_append(*args: object, **kwargs: object) -> object:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        with path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"id": "late", "text": "appended after the first pass"}) + "\n")
+        return result
+
+    monkeypatch.setattr(twopass, "group_exact", then_append)
+    out = tmp_path / "out.jsonl"
+    with out.open("wb") as f, pytest.raises(InputError, match="changed while dedup was reading it"):
+        twopass.clean_files(inputs, Config(only=("duplicates",)), f, annotate_only=True)
+    assert out.read_bytes() == b""
