@@ -118,6 +118,7 @@ def analyse(
             progress=lambda done, total: progress("boilerplate", done, total),
             prior=prior.lines if prior is not None else None,
             counted=docs,
+            jobs=config.neardup.jobs,
         )
         for doc_id, found in found_bp.items():
             flagged[doc_id].extend(found)

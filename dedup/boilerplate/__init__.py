@@ -14,11 +14,16 @@ A line is boilerplate when its score reaches ``BoilerplateConfig.threshold`` (de
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 from ..config import BoilerplateConfig
 from ..model import Document, Span
-from .catalogue import Rule, load_catalogue
+from .catalogue import Catalogue, Rule, load_catalogue
 from .classifier import probabilities
 from .features import EDGE_BOOST, LineInfo, corpus_counts, document_lines
 
@@ -52,12 +57,16 @@ def find_boilerplate(
     progress: Callable[[int, int], None] | None = None,
     prior: Mapping[str, Mapping[str, int]] | None = None,
     counted: Sequence[Document] | None = None,
+    jobs: int = 1,
 ) -> dict[str, list[Span]]:
     """Boilerplate spans (whole lines, without their line breaks) of every document.
 
     ``prior`` adds line counts from a persistent index to the corpus evidence (see
     :func:`~dedup.boilerplate.features.corpus_counts`); ``counted`` are the documents whose
-    lines are counted (default: ``docs``; documents loaded from the index are already in ``prior``).
+    lines are counted (default: ``docs``; documents loaded from the index are already in
+    ``prior``). Once the lines are counted, each document's spans depend on it alone: with
+    ``jobs`` above 1 (0: all cores), ranges of documents go to worker processes forked with
+    the counts (where the platform can fork).
 
     >>> from dedup.model import Document
     >>> spans = find_boilerplate([Document("a", "Real text.\\nLeave a Comment")], BoilerplateConfig())
@@ -65,15 +74,70 @@ def find_boilerplate(
     [(11, 26, 'B002')]
     """
     catalogue = load_catalogue(tuple(config.rules)).pick(config.select, config.ignore)
+    doc_counts, site_counts = corpus_counts(docs if counted is None else counted, prior)
+    state = _State(docs, catalogue, doc_counts, site_counts, config)
+    workers = min(jobs or os.cpu_count() or 1, len(docs) // _MIN_DOCS_PER_WORKER)
+    out: dict[str, list[Span]] = {}
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
+        for number in range(0, len(docs), _RANGE):
+            out.update(_spans(state, (number, min(len(docs), number + _RANGE)), hits))
+            if progress is not None:
+                progress(min(len(docs), number + _RANGE), len(docs))
+        return out
+    ranges = [(s, min(len(docs), s + _RANGE)) for s in range(0, len(docs), _RANGE)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_share, initargs=(state,)) as pool:
+        for (_, stop), found in zip(ranges, pool.map(_spans_of, ranges), strict=True):
+            out.update(found)
+            if progress is not None:
+                progress(stop, len(docs))
+    return out
+
+
+_RANGE = 500  # documents per task
+_MIN_DOCS_PER_WORKER = 1000  # below this, forking costs more than it saves
+
+
+@dataclass(frozen=True)
+class _State:
+    """What every document's spans are computed from (shared with forked workers)."""
+
+    docs: Sequence[Document]
+    catalogue: Catalogue
+    doc_counts: Counter[str]
+    site_counts: Counter[object]
+    config: BoilerplateConfig
+
+
+_state: _State | None = None  # in a worker process only
+_hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
+
+
+def _share(state: _State) -> None:
+    """Worker initialiser: the state :func:`_spans_of` reads (inherited on fork, not copied)."""
+    global _state
+    _state = state
+    _hits.clear()
+
+
+def _spans_of(bounds: tuple[int, int]) -> list[tuple[str, list[Span]]]:
+    """:func:`_spans` in a worker, of the state it was started with."""
+    assert _state is not None
+    return _spans(_state, bounds, _hits)
+
+
+def _spans(
+    state: _State, bounds: tuple[int, int], hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None]
+) -> list[tuple[str, list[Span]]]:
+    """Spans of documents ``bounds[0]:bounds[1]`` of ``state``. A line's rule hit is kept in
+    ``hits`` across documents: the same line is matched once."""
+    config = state.config
     use_corpus = _enabled(config, "C001", "corpus")
     use_model = _enabled(config, "M001", "model")
-    doc_counts, site_counts = corpus_counts(docs if counted is None else counted, prior)
-    out: dict[str, list[Span]] = {}
-    hits_seen: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
-    for number, doc in enumerate(docs, start=1):
-        if progress is not None and (number % 500 == 0 or number == len(docs)):
-            progress(number, len(docs))
-        infos = document_lines(doc, catalogue, doc_counts, site_counts, hits_seen=hits_seen)
+    found = []
+    for doc in state.docs[bounds[0] : bounds[1]]:
+        infos = document_lines(doc, state.catalogue, state.doc_counts, state.site_counts, hits_seen=hits)
         probs = probabilities([i.features for i in infos]) if use_model else [0.0] * len(infos)
         spans = []
         n = len(infos)
@@ -83,7 +147,7 @@ def find_boilerplate(
                 candidates.append((info.rule_score, info.rule.code, info.rule.category, f"rule {info.rule.name}: {info.rule.why}"))
             if use_corpus:
                 n_words = len(doc.text[info.start : info.end].split())
-                same_site = site_counts.get((doc.site, info.key), 1) - 1 if doc.site else 0
+                same_site = state.site_counts.get((doc.site, info.key), 1) - 1 if doc.site else 0
                 edge = index < 3 or index >= n - 3
                 score = _corpus_score(info, n_words, min_docs=config.min_docs, same_site=same_site, edge=edge)
                 if score:
@@ -96,5 +160,5 @@ def find_boilerplate(
             score, rule, category, reason = max(candidates, key=lambda c: c[0])
             if score >= config.threshold:
                 spans.append(Span(info.start, info.end, "boilerplate", rule, score, category, reason))
-        out[doc.id] = spans
-    return out
+        found.append((doc.id, spans))
+    return found
