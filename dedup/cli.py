@@ -319,8 +319,9 @@ def clean(
 def _clean_files(inputs: Any, config: cfg.Config, output: str | None, annotate_only: bool) -> None:
     """Document-level dedup of JSONL files without holding their texts (same output as the batch run)."""
     from .io import atomic_output
-    from .twopass import clean_files
+    from .twopass import clean_files, return_freed_memory
 
+    return_freed_memory()
     status = _Status()
     try:
         with atomic_output(output, binary=True) as out:

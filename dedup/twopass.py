@@ -208,6 +208,12 @@ class LineTexts(Sequence[str]):
         assert isinstance(text, str)
         return text
 
+    def close(self) -> None:
+        """Close the files this process opened."""
+        for stream in self._open.values():
+            stream.close()
+        self._open = {}
+
 
 class Ids(Sequence[str]):
     """Document ids as one UTF-8 buffer and their end offsets (about 16 bytes and the id's
@@ -217,9 +223,12 @@ class Ids(Sequence[str]):
         self._blob = bytearray()
         self._ends = Column()
 
-    def append(self, doc_id: str) -> None:
-        self._blob += doc_id.encode("utf-8")
-        self._ends.extend(np.array([len(self._blob)], dtype=np.int64))
+    def extend(self, doc_ids: Iterable[str]) -> None:
+        ends = []
+        for doc_id in doc_ids:
+            self._blob += doc_id.encode("utf-8")
+            ends.append(len(self._blob))
+        self._ends.extend(np.asarray(ends, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -273,7 +282,6 @@ def _take(
         line = int(result.lines[j])
         if first is None:
             here[doc_id] = line
-            docs.ids.append(doc_id)
             continue
         reason = f"duplicate id {doc_id!r} (first seen at {first}); set --id-field"
         if config.on_error != "skip":
@@ -282,6 +290,7 @@ def _take(
         docs.dropped.setdefault(number, set()).add(line)
         keep[j] = False
     kept = np.flatnonzero(keep)
+    docs.ids.extend(here)  # in order: a dict keeps the order its keys came in
     docs.seen.add(hashes[kept], np.arange(start, start + len(kept), dtype=np.int64))
     docs.starts.append(start)
     docs.parts["files"].append(np.full(len(kept), block.file, dtype=np.int32))
@@ -329,7 +338,6 @@ def clean_files(
     """Write the records of ``inputs`` to ``out`` as :func:`dedup.pipeline.records` would with
     document-level dedup alone: the same bytes, in three passes (see the module's docstring)."""
     nd = config.neardup
-    _return_freed_memory()
     summary = Summary()
     docs = _Documents()
     stamps = _stamps(inputs)
@@ -369,8 +377,11 @@ def clean_files(
     texts = LineTexts(inputs, docs.table("files"), docs.table("offsets"), docs.table("sizes"), config.input.text_field)
     if progress is not None:
         progress("verifying candidates", 0, 0)
-    with worker_pool(workers, texts) as pool:
-        clusters = cluster_sketched(docs.ids, texts, docs.table("chars"), exact, nd, pool=pool)
+    try:
+        with worker_pool(workers, texts) as pool:
+            clusters = cluster_sketched(docs.ids, texts, docs.table("chars"), exact, nd, pool=pool)
+    finally:
+        texts.close()
     del exact
     members = {doc_id for c in clusters for doc_id in c.members}
     index_of = {doc_id: i for i, doc_id in enumerate(docs.ids) if doc_id in members}
@@ -425,9 +436,10 @@ def _check_unchanged(inputs: Sequence[Input], stamps: list[tuple[int, int]]) -> 
             raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=source.path)
 
 
-def _return_freed_memory() -> None:
+def return_freed_memory() -> None:
     """On glibc, keep blocks of 128 KiB and more out of the heap, so that freeing them gives
-    the memory back to the system.
+    the memory back to the system. A setting of the whole process: the CLI makes it before
+    :func:`clean_files`; a program calling the library decides for itself.
 
     glibc raises its threshold for such blocks each time one is freed, up to 32 MiB; then the
     arrays each block of pass 1 brings back are carved from the heap, which cannot shrink past
