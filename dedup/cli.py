@@ -6,14 +6,17 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import config as cfg
 from .errors import DedupError
+
+if TYPE_CHECKING:
+    from .model import Skipped
 
 FAIL_ON = ("duplicates", "repeats", "boilerplate")
 
@@ -307,12 +310,17 @@ def clean(
             for record in out_records:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
     s = result.stats
+    _summarise(s["documents"], s["clusters"], s["duplicates"], result.skipped, annotate_only)
+
+
+def _summarise(documents: int, clusters: int, duplicates: int, skipped: Sequence[Skipped], annotate_only: bool) -> None:
+    """The closing lines of `dedup clean` on stderr: counts, then each skipped record and why."""
     click.echo(
-        f"dedup: {s['documents']:,} documents, {s['clusters']:,} clusters, {s['duplicates']:,} duplicates"
-        f"{' annotated' if annotate_only else ' dropped'}, {len(result.skipped):,} skipped",
+        f"dedup: {documents:,} documents, {clusters:,} clusters, {duplicates:,} duplicates"
+        f"{' annotated' if annotate_only else ' dropped'}, {len(skipped):,} skipped",
         err=True,
     )
-    for sk in result.skipped:
+    for sk in skipped:
         click.echo(f"dedup: skipped {sk.where}: {sk.reason}", err=True)
 
 
@@ -328,13 +336,7 @@ def _clean_files(inputs: Any, config: cfg.Config, output: str | None, annotate_o
             summary = clean_files(inputs, config, out, annotate_only=annotate_only, progress=status)
     finally:
         status.done()
-    click.echo(
-        f"dedup: {summary.documents:,} documents, {summary.clusters:,} clusters, {summary.duplicates:,} duplicates"
-        f"{' annotated' if annotate_only else ' dropped'}, {len(summary.skipped):,} skipped",
-        err=True,
-    )
-    for sk in summary.skipped:
-        click.echo(f"dedup: skipped {sk.where}: {sk.reason}", err=True)
+    _summarise(summary.documents, summary.clusters, summary.duplicates, summary.skipped, annotate_only)
 
 
 def _clean_dask(paths: tuple[str, ...], config: cfg.Config, output: str | None, annotate_only: bool, scheduler: str | None) -> None:
@@ -363,7 +365,6 @@ def _clean_dask(paths: tuple[str, ...], config: cfg.Config, output: str | None, 
 
 def _clean_streaming(paths: tuple[str, ...], config: cfg.Config, output: str | None, annotate_only: bool) -> None:
     from .io import atomic_output
-    from .model import Skipped
     from .streaming import stream_clean
 
     skipped: list[Skipped] = []
