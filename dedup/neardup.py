@@ -262,8 +262,8 @@ def _rows(pairs: npt.NDArray[np.int64], chunk: int = 1 << 16) -> Iterator[tuple[
 
 
 def _star_first(
-    pairs: npt.NDArray[np.int64], exact: ExactGroups, links: Sequence[tuple[int, int]], lengths: Lengths,
-    policy: str, prior: int,
+    pairs: npt.NDArray[np.int64], exact: ExactGroups, rep_of: dict[int, int], links: Sequence[tuple[int, int]],
+    lengths: Lengths, policy: str, prior: int,
 ) -> npt.NDArray[np.int64]:
     """``pairs`` with those that hold the document their cluster would keep moved to the front
     (each part in its order).
@@ -280,7 +280,6 @@ def _star_first(
     tentative = UnionFind(len(lengths))
     for a, b in itertools.chain(exact.edges, links, _rows(pairs)):
         tentative.union(a, b)
-    rep_of = {copy: first for first, copy in exact.edges}
     keeps = set()
     for members in groups(tentative):
         indexed = [m for m in members if m < prior]
@@ -327,7 +326,8 @@ def cluster_sketched(
     # added (``links``).
     order = np.argsort(-agree, kind="stable")
     ordered = exact.reps[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
-    ordered = _star_first(ordered, exact, links, lengths, config.keep, prior)
+    rep_of = {copy: first for first, copy in exact.edges}  # each exact copy's representative
+    ordered = _star_first(ordered, exact, rep_of, links, lengths, config.keep, prior)
     uf = UnionFind(n)
     for a, b in (*exact.edges, *links):
         uf.union(a, b)
@@ -342,7 +342,6 @@ def cluster_sketched(
     # aligned, otherwise a new alignment (clusters of indexed documents alone: not reported).
     # Exact copies have the same normalised text, so a pair is aligned as the pair of their
     # groups' first documents, once.
-    rep_of = {copy: first for first, copy in exact.edges}
     reported = {
         (keep, m): _pair(rep_of.get(keep, keep), rep_of.get(m, m))
         for members, keep in found if members[-1] >= prior for m in members if m != keep
