@@ -17,7 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -77,22 +77,22 @@ def find_boilerplate(
     doc_counts, site_counts = corpus_counts(docs if counted is None else counted, prior)
     state = _State(docs, catalogue, doc_counts, site_counts, config)
     workers = min(jobs or os.cpu_count() or 1, len(docs) // _MIN_DOCS_PER_WORKER)
-    out: dict[str, list[Span]] = {}
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
-        for number in range(0, len(docs), _RANGE):
-            out.update(_spans(state, (number, min(len(docs), number + _RANGE)), hits))
-            if progress is not None:
-                progress(min(len(docs), number + _RANGE), len(docs))
-        return out
     ranges = [(s, min(len(docs), s + _RANGE)) for s in range(0, len(docs), _RANGE)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_share, initargs=(state,)) as pool:
-        for (_, stop), found in zip(ranges, pool.map(_spans_of, ranges), strict=True):
+
+    def gather(results: Iterable[list[tuple[str, list[Span]]]]) -> dict[str, list[Span]]:
+        out: dict[str, list[Span]] = {}
+        for (_, stop), found in zip(ranges, results, strict=True):
             out.update(found)
             if progress is not None:
                 progress(stop, len(docs))
-    return out
+        return out
+
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
+        return gather(_spans(state, bounds, hits) for bounds in ranges)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_share, initargs=(state,)) as pool:
+        return gather(pool.map(_spans_of, ranges))
 
 
 _RANGE = 500  # documents per task
