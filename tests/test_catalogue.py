@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dedup.boilerplate.catalogue import load_catalogue, match_line, rule_matches
+from dedup.boilerplate.catalogue import (
+    load_catalogue,
+    lower_for_patterns,
+    match_line,
+    pattern_matches,
+    required_text,
+    rule_matches,
+    searches,
+)
 from dedup.errors import ConfigError
 
 CATALOGUE = load_catalogue()
@@ -48,3 +60,53 @@ def test_bad_user_rules_file(tmp_path: Path) -> None:
     path.write_text('[[rule]]\ncode = "U002"\nname = "x"\ncategory = "c"\nwhy = "w"\npatterns = ["(unclosed"]\n')
     with pytest.raises(ConfigError, match="bad pattern"):
         load_catalogue((str(path),))
+
+
+# Lines that a case-insensitive search and lower-cased text treat differently: the long s
+# and dotless i match "s" and "i"; "İ" lower-cases to two characters; Greek and Cyrillic
+# letters with variant forms.
+_TRICKY = ["ſubscribe to our newsletter", "Thıs site uses Akismet", "İnbox: sign up for our newsletter",
+           "ALL RIGHTS RESERVED", "Ⓒ 2024 All rights reserved", "σας ΣΑΣ Cookie Policy", "ᲂ Cookie policy",
+           "Read more: https://x.example/a", "Home » News » Analysis | x", "Subscriber+ Exclusive Reporting"]
+
+
+def _searched(rule, line: str) -> bool:
+    return any(p.search(line) for p in rule.patterns)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([e for r in CATALOGUE.rules for e in (*r.match, *r.no_match)] + _TRICKY),
+            st.text(alphabet="abcdeiklnorstuyſıİσςΣᲂ ©:»|'-.0123456789", max_size=30),
+        ),
+        min_size=1, max_size=3,
+    )
+)
+def test_quick_pattern_test_answers_as_the_searches_do(parts: list[str]) -> None:
+    line = " ".join(parts)
+    lower = lower_for_patterns(line)
+    for rule in CATALOGUE.rules:
+        assert pattern_matches(rule, line, lower) == _searched(rule, line), (rule.code, line)
+
+
+def test_required_text_and_joined_searches() -> None:
+    assert required_text(re.compile(r"\bsubscribe (now )?for full access", re.I)) == "for full access"
+    assert required_text(re.compile(r"(a|b)+", re.I)) is None
+    assert required_text(re.compile(r"pay with ıdeal", re.I)) == "pay with "  # the run before the dotless i
+    assert required_text(re.compile(r"ΣΑΣ", re.I)) == "α"  # "σ" also matches "ς"
+    line = "σας"
+    assert pattern_matches(replace(CATALOGUE.rules[0], patterns=(re.compile("ΑΣ", re.I),)), line, lower_for_patterns(line))
+    # Patterns anchored at the start are searched as one, unless one refers to its own groups.
+    joined = searches([re.compile(p, re.I) for p in (r"^share$", r"^tweet( this)?$", r"akismet")])
+    assert len(joined) == 2 and joined[1][1] == "akismet"
+    kept = searches([re.compile(p, re.I) for p in (r"^(ab)\1$", r"^share$")])
+    assert len(kept) == 2
+    for patterns, line, expected in (
+        ((r"^share$", r"^tweet( this)?$"), "Tweet this", True),
+        ((r"^(ab)\1$", r"^share$"), "ABab", True),
+        ((r"^(ab)\1$", r"^share$"), "abba", False),
+    ):
+        rule = replace(CATALOGUE.rules[0], patterns=tuple(re.compile(p, re.I) for p in patterns))
+        assert pattern_matches(rule, line, lower_for_patterns(line)) is expected

@@ -7,12 +7,14 @@ line fuzzily equals one of its phrases (rapidfuzz ratio on case-folded text), so
 
 from __future__ import annotations
 
+import importlib
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -25,6 +27,31 @@ EVIDENCE_NAMES = frozenset({"C001", "corpus", "M001", "model", "page"})
 POSITIONS = ("any", "first", "last")
 EDGE_LINES = 2
 _NORM = re.compile(r"[\W_]+")
+# The re module's own parser (not typed): a pattern's parsed form gives its literal text.
+sre_parser: Any = importlib.import_module("re._parser")
+sre_constants: Any = importlib.import_module("re._constants")
+
+
+def _case_exceptions() -> tuple[frozenset[str], frozenset[str]] | None:
+    """Characters for which a case-insensitive search and ``in`` on lower-cased text disagree:
+    those a line must not hold, and those a pattern's literal text must not hold, for the quick
+    test of :func:`pattern_matches` to be exact. None where this Python does not say (then
+    only ASCII lines take the quick test).
+
+    ``re.IGNORECASE`` compares simple lower cases, plus a few extra equivalences (``"s"`` and
+    the long s ``"ſ"``, ``"i"`` and the dotless ``"ı"``, Greek and Cyrillic variants);
+    ``str.lower`` uses the full mapping, which differs for ``"İ"`` only (two characters).
+    """
+    try:
+        extra = importlib.import_module("re._casefix")._EXTRA_CASES  # the equivalences re compiles in
+    except (ImportError, AttributeError):
+        return None
+    in_line = {chr(v) for k, vs in extra.items() if k < 128 for v in vs if chr(v).lower() != chr(k)}
+    in_pattern = {chr(c) for k, vs in extra.items() for c in (k, *vs) if c >= 128}
+    return frozenset(in_line | {"İ"}), frozenset(in_pattern | {"İ"})
+
+
+_CASE_EXCEPTIONS = _case_exceptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +69,12 @@ class Rule:
     no_match: tuple[str, ...]
     weight: float = 1.0
     position: str = "any"
+    # What :func:`pattern_matches` searches: the patterns anchored at the start as one, the
+    # others each with text every match contains (see :func:`searches`).
+    checks: tuple[tuple[re.Pattern[str], str | None], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checks", searches(self.patterns))
 
     def applies(self, *, at_start: bool, at_end: bool) -> bool:
         """Whether the rule may fire on a line at this place of its document."""
@@ -144,9 +177,73 @@ def load_catalogue(extra: tuple[str, ...] = ()) -> Catalogue:
     return _build(sorted(rules.values(), key=lambda r: r.code))
 
 
-def pattern_matches(rule: Rule, line: str) -> bool:
-    """Whether one of ``rule``'s regular expressions is found in ``line``."""
-    return any(p.search(line) for p in rule.patterns)
+def searches(patterns: Sequence[re.Pattern[str]]) -> tuple[tuple[re.Pattern[str], str | None], ...]:
+    """``patterns`` as the searches :func:`pattern_matches` makes, with the same outcome: one
+    search for those anchored at the start (each fails at the first character or so, and one
+    call costs less than many), then each other pattern with its :func:`required_text`."""
+    # Joined, a pattern's group numbers would change: one that refers to its groups stays alone.
+    anchored = [p for p in patterns if _anchored(p) and not _GROUP_REFERENCE.search(p.pattern)]
+    others = tuple((p, required_text(p)) for p in patterns if p not in anchored)
+    if len(anchored) < 2 or len({p.flags for p in anchored}) > 1:
+        return tuple((p, None) for p in anchored) + others
+    try:
+        # The outer anchor makes the search try the start only (each branch keeps its own).
+        joined = re.compile("^(?:" + "|".join(f"(?:{p.pattern})" for p in anchored) + ")", anchored[0].flags)
+    except re.error:  # a pattern with flags of its own (they must come first): searched alone
+        return tuple((p, None) for p in anchored) + others
+    return ((joined, None), *others)
+
+
+_GROUP_REFERENCE = re.compile(r"\\\d|\(\?P=|\(\?\(")  # \1, (?P=name), (?(1)...)
+
+
+def _anchored(pattern: re.Pattern[str]) -> bool:
+    items = list(sre_parser.parse(pattern.pattern, pattern.flags))
+    return bool(items) and items[0] == (sre_constants.AT, sre_constants.AT_BEGINNING)
+
+
+def required_text(pattern: re.Pattern[str]) -> str | None:
+    """Lower-case text that every match of ``pattern`` contains: its longest run of literal
+    characters outside groups, branches and repeats, leaving out characters with unusual case
+    rules (see :func:`_case_exceptions`); None without such a run."""
+    best, run = "", ""
+    for op, arg in [*sre_parser.parse(pattern.pattern, pattern.flags), (None, None)]:
+        if op is sre_constants.LITERAL and _plain(chr(arg)):
+            run += chr(arg)
+            continue
+        if len(run) > len(best):
+            best = run
+        run = ""
+    return best.lower() or None
+
+
+def _plain(c: str) -> bool:
+    """Whether a case-insensitive search for ``c`` finds what ``in`` on lower-cased text finds."""
+    if len(c.lower()) != 1:
+        return False
+    if _CASE_EXCEPTIONS is None:
+        return c.isascii()
+    return c not in _CASE_EXCEPTIONS[1] and c.lower() not in _CASE_EXCEPTIONS[1]
+
+
+def lower_for_patterns(line: str) -> str | None:
+    """``line`` lower-cased for the quick test of :func:`pattern_matches`, or None where that
+    test could differ from a case-insensitive search (see :func:`_case_exceptions`)."""
+    if line.isascii():
+        return line.lower()
+    if _CASE_EXCEPTIONS is None or not _CASE_EXCEPTIONS[0].isdisjoint(line):
+        return None
+    return line.lower()
+
+
+def pattern_matches(rule: Rule, line: str, lower: str | None = None) -> bool:
+    """Whether one of ``rule``'s regular expressions is found in ``line``. With ``lower``
+    (:func:`lower_for_patterns` of ``line``), a pattern whose required text is not in it is
+    not searched: the same answer, sooner, as most lines hold none."""
+    for pattern, need in rule.checks:
+        if (need is None or lower is None or need in lower) and pattern.search(line):
+            return True
+    return False
 
 
 def rule_matches(rule: Rule, line: str) -> bool:
@@ -180,10 +277,11 @@ def match_line(line: str, catalogue: Catalogue, *, at_start: bool = True, at_end
     if best is not None and best[1] >= 1.0:
         return best
     stripped = line.strip()
+    lower = lower_for_patterns(stripped)
     for rule in catalogue.rules:
         if n_words > rule.max_words or not rule.applies(at_start=at_start, at_end=at_end):
             continue
-        if (best is None or rule.weight > best[1]) and pattern_matches(rule, stripped):
+        if (best is None or rule.weight > best[1]) and pattern_matches(rule, stripped, lower):
             best = (rule, rule.weight)
             if rule.weight >= 1.0:
                 break
