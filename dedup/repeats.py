@@ -61,9 +61,15 @@ def _sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
         yield pos, end
 
 
-def units(text: str, *, skip: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+Words = tuple[bytes, npt.NDArray[np.uint64], int, int]  # what kernel.words_of returns
+
+
+def units(
+    text: str, *, skip: Sequence[tuple[int, int]] = (), words: dict[tuple[int, int], Words] | None = None
+) -> list[tuple[int, int]]:
     """Every non-empty line, or sentence of a long line, without surrounding spaces, in order.
-    Lines inside ``skip`` spans (boilerplate) are left out."""
+    Lines inside ``skip`` spans (boilerplate) are left out. The words of each line whose words
+    were counted (a line that stayed one unit) go into ``words``, by span."""
     skipped = set(skip)
     out: list[tuple[int, int]] = []
     for s, e in line_spans(text):
@@ -76,26 +82,53 @@ def units(text: str, *, skip: Sequence[tuple[int, int]] = ()) -> list[tuple[int,
         s += len(line) - len(line.lstrip())
         e = s + len(stripped)
         # A line of at most LONG_PARAGRAPH_WORDS characters cannot hold more words: skip the count.
-        if len(stripped) > LONG_PARAGRAPH_WORDS and words_of(stripped)[2] > LONG_PARAGRAPH_WORDS:
-            out.extend(_sentences(text, s, e))
-        else:
-            out.append((s, e))
+        if len(stripped) > LONG_PARAGRAPH_WORDS:
+            found = words_of(stripped)
+            if found[2] > LONG_PARAGRAPH_WORDS:
+                out.extend(_sentences(text, s, e))
+                continue
+            if words is not None:
+                words[s, e] = found
+        out.append((s, e))
     return out
 
 
-def passages(
-    doc_index: int,
-    text: str,
-    *,
-    min_words: int,
-    skip: Sequence[tuple[int, int]] = (),
-    found: Sequence[tuple[int, int]] | None = None,
-) -> list[Passage]:
-    """The units of a document long enough (``min_words``) to count as repeats on their own;
-    ``found``: its :func:`units`, when the caller has them already."""
+@dataclass(frozen=True)
+class DocumentPassages:
+    """A document's units, its passages and their MinHash rows (see :func:`document_passages`)."""
+
+    units: list[tuple[int, int]]
+    passages: list[Passage]
+    signatures: npt.NDArray[np.uint32]
+
+
+def document_passages(
+    doc_index: int, text: str, *, min_words: int, seed: int, skip: Sequence[tuple[int, int]] = ()
+) -> DocumentPassages:
+    """The :func:`units` of a document, those long enough (``min_words``) to count as repeats on
+    their own, and their :func:`passage_signatures` rows: each unit's words found once."""
+    words: dict[tuple[int, int], Words] = {}
+    found = units(text, skip=skip, words=words)
+    a, b = permutations(PASSAGE_PERM, seed)
+    out: list[Passage] = []
+    rows: list[npt.NDArray[np.uint32]] = []
+    for ps, pe in found:
+        joined, hashes, n_words, _ = words.get((ps, pe)) or words_of(text[ps:pe])
+        if n_words >= min_words:
+            out.append(Passage(doc_index, ps, pe, close_unspaced_gaps(joined.decode("utf-8", "surrogatepass").replace("\x1f", " "))))
+            row = np.full(PASSAGE_PERM, 0xFFFFFFFF, dtype=np.uint32)
+            minhash(hashes, PASSAGE_SHINGLE, a, b, row)
+            rows.append(row)
+    sigs = np.stack(rows) if rows else np.empty((0, PASSAGE_PERM), dtype=np.uint32)
+    return DocumentPassages(found, out, sigs)
+
+
+def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[int, int]] = ()) -> list[Passage]:
+    """The units of a document long enough (``min_words``) to count as repeats on their own."""
+    words: dict[tuple[int, int], Words] = {}
     out = []
-    for ps, pe in units(text, skip=skip) if found is None else found:
-        joined, _, n_words, _ = words_of(text[ps:pe])
+    for ps, pe in units(text, skip=skip, words=words):
+        joined, _, n_words, _ = words.get((ps, pe)) or words_of(text[ps:pe])
         if n_words >= min_words:
             out.append(Passage(doc_index, ps, pe, close_unspaced_gaps(joined.decode("utf-8", "surrogatepass").replace("\x1f", " "))))
     return out
@@ -125,15 +158,14 @@ def passage_band_keys(
     leave out of each text (boilerplate)."""
     all_bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
     bands = all_bands if bands is None else min(bands, all_bands)
-    pieces: list[str] = []
-    owner: list[int] = []
-    for i, text in enumerate(texts):
-        for p in passages(i, text, min_words=min_words, skip=skips[i] if skips is not None else ()):
-            pieces.append(text[p.start : p.end])
-            owner.append(i)
-    if not pieces:
+    found = [
+        document_passages(i, text, min_words=min_words, seed=seed, skip=skips[i] if skips is not None else ()).signatures
+        for i, text in enumerate(texts)
+    ]
+    owner = [i for i, sigs in enumerate(found) for _ in range(len(sigs))]
+    if not owner:
         return [np.empty(0, dtype=np.uint64) for _ in texts]
-    keys = band_keys(passage_signatures(pieces, seed), bands, rows)
+    keys = band_keys(np.concatenate(found), bands, rows)
     owners = np.asarray(owner)
     bounds = np.searchsorted(owners, np.arange(len(texts) + 1))
     return [np.unique(keys[bounds[i] : bounds[i + 1]]) for i in range(len(texts))]
@@ -308,6 +340,7 @@ def find_repeats(
     rank = keep_rank(lengths, policy=config.neardup.keep, prior=prior)
 
     all_passages: list[Passage] = []
+    all_sigs: list[npt.NDArray[np.uint32]] = []
     doc_units: list[tuple[list[tuple[int, int]], list[int]]] = []  # units and their starts
     for i, doc in enumerate(docs):
         if progress is not None and ((i + 1) % 500 == 0 or i + 1 == len(docs)):
@@ -316,9 +349,10 @@ def find_repeats(
             doc_units.append(([], []))
             continue
         skip = [(s.start, s.end) for s in flagged.get(doc.id, ())]
-        found = units(doc.text, skip=skip)
-        doc_units.append((found, [u[0] for u in found]))
-        all_passages.extend(passages(i, doc.text, min_words=rc.min_words, found=found))
+        found = document_passages(i, doc.text, min_words=rc.min_words, seed=config.neardup.seed, skip=skip)
+        doc_units.append((found.units, [u[0] for u in found.units]))
+        all_passages.extend(found.passages)
+        all_sigs.append(found.signatures)
     out: dict[str, list[Span]] = {d.id: [] for d in docs}
     if len(all_passages) < 2:
         return out
@@ -352,9 +386,7 @@ def find_repeats(
                 offer(member, all_passages[first], 1.0)
 
     originals.sort()
-    sigs = passage_signatures(
-        [docs[all_passages[i].doc].text[all_passages[i].start : all_passages[i].end] for i in originals], config.neardup.seed
-    )
+    sigs = np.concatenate(all_sigs)[originals]
     bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
     wanted_doc = [targets is None or d.id in targets for d in docs]
     # A group concerns a target when any of its members is in a target document.

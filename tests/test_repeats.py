@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import dedup
+from dedup.repeats import document_passages, passage_signatures, passages
+
+from .conftest import SEEDS
 
 PARA_1 = ("The committee met for six hours on Thursday and agreed a budget that raises school funding by "
           "four percent while freezing spending on roads for the second year in a row.")
@@ -106,3 +111,13 @@ def test_chinese_paragraph_pasted_twice_is_a_repeat() -> None:
     [span] = _repeats(dedup.scan([text]))["0"]
     assert text[span.start : span.end] == edited
     assert span.source is not None and text[span.source.start : span.source.end] == ZH_A
+
+
+def test_document_passages_match_passages_and_their_signatures() -> None:
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        found = document_passages(0, text, min_words=8, seed=1)
+        assert found.passages == passages(0, text, min_words=8)
+        assert len(found.passages) > 3
+        pieces = [text[p.start : p.end] for p in found.passages]
+        assert np.array_equal(found.signatures, passage_signatures(pieces, 1))

@@ -25,7 +25,7 @@ from ..config import BoilerplateConfig
 from ..model import Document, Span
 from .catalogue import Catalogue, Rule, load_catalogue
 from .classifier import probabilities
-from .features import EDGE_BOOST, LineInfo, corpus_counts, document_lines
+from .features import EDGE_BOOST, LineCounts, LineInfo, corpus_counts, count_lines, document_lines
 
 __all__ = ["find_boilerplate"]
 
@@ -64,9 +64,9 @@ def find_boilerplate(
     ``prior`` adds line counts from a persistent index to the corpus evidence (see
     :func:`~dedup.boilerplate.features.corpus_counts`); ``counted`` are the documents whose
     lines are counted (default: ``docs``; documents loaded from the index are already in
-    ``prior``). Once the lines are counted, each document's spans depend on it alone: with
-    ``jobs`` above 1 (0: all cores), ranges of documents go to worker processes forked with
-    the counts (where the platform can fork).
+    ``prior``). With ``jobs`` above 1 (0: all cores), ranges of documents go to worker
+    processes (where the platform can fork): to count their lines, then, forked again with the
+    counts, to score them (each document's spans depend on it and the counts alone).
 
     >>> from dedup.model import Document
     >>> spans = find_boilerplate([Document("a", "Real text.\\nLeave a Comment")], BoilerplateConfig())
@@ -74,10 +74,16 @@ def find_boilerplate(
     [(11, 26, 'B002')]
     """
     catalogue = load_catalogue(tuple(config.rules)).pick(config.select, config.ignore)
-    doc_counts, site_counts = corpus_counts(docs if counted is None else counted, prior)
-    state = _State(docs, catalogue, doc_counts, site_counts, config)
     workers = min(jobs or os.cpu_count() or 1, len(docs) // _MIN_DOCS_PER_WORKER)
-    ranges = [(s, min(len(docs), s + _RANGE)) for s in range(0, len(docs), _RANGE)]
+    forking = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+    to_count = docs if counted is None else counted
+    parts = None
+    if forking:
+        with _forked(workers, to_count) as pool:
+            parts = list(pool.map(_count_of, _ranges(len(to_count))))
+    doc_counts, site_counts = corpus_counts(to_count, prior, parts=parts)
+    state = _State(docs, catalogue, doc_counts, site_counts, config)
+    ranges = _ranges(len(docs))
 
     def gather(results: Iterable[list[tuple[str, list[Span]]]]) -> dict[str, list[Span]]:
         out: dict[str, list[Span]] = {}
@@ -87,16 +93,25 @@ def find_boilerplate(
                 progress(stop, len(docs))
         return out
 
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if not forking:
         hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
         return gather(_spans(state, bounds, hits) for bounds in ranges)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_share, initargs=(state,)) as pool:
+    with _forked(workers, state) as pool:
         return gather(pool.map(_spans_of, ranges))
 
 
 _RANGE = 500  # documents per task
 _MIN_DOCS_PER_WORKER = 1000  # below this, forking costs more than it saves
+
+
+def _ranges(n: int) -> list[tuple[int, int]]:
+    return [(s, min(n, s + _RANGE)) for s in range(0, n, _RANGE)]
+
+
+def _forked(workers: int, shared: object) -> ProcessPoolExecutor:
+    """Worker processes forked with ``shared`` (inherited, not copied) for the task functions."""
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_share, initargs=(shared,))
 
 
 @dataclass(frozen=True)
@@ -110,21 +125,27 @@ class _State:
     config: BoilerplateConfig
 
 
-_state: _State | None = None  # in a worker process only
+_shared: object = None  # in a worker process only: the documents to count, or the _State
 _hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
 
 
-def _share(state: _State) -> None:
-    """Worker initialiser: the state :func:`_spans_of` reads (inherited on fork, not copied)."""
-    global _state
-    _state = state
+def _share(shared: object) -> None:
+    """Worker initialiser: what the tasks read (inherited on fork, not copied)."""
+    global _shared
+    _shared = shared
     _hits.clear()
+
+
+def _count_of(bounds: tuple[int, int]) -> LineCounts:
+    """:func:`~dedup.boilerplate.features.count_lines` of a range of the shared documents."""
+    assert isinstance(_shared, Sequence)
+    return count_lines(_shared[bounds[0] : bounds[1]])
 
 
 def _spans_of(bounds: tuple[int, int]) -> list[tuple[str, list[Span]]]:
     """:func:`_spans` in a worker, of the state it was started with."""
-    assert _state is not None
-    return _spans(_state, bounds, _hits)
+    assert isinstance(_shared, _State)
+    return _spans(_shared, bounds, _hits)
 
 
 def _spans(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..model import Document
@@ -73,8 +73,34 @@ def line_keys(text: str) -> set[str]:
     return keys
 
 
+@dataclass(frozen=True)
+class LineCounts:
+    """Line keys counted over some documents: in how many documents each key is, in how many
+    documents without a site, and per ``(site, key)`` in how many documents of that site."""
+
+    docs: Counter[str]
+    alone: Counter[str]
+    pairs: Counter[tuple[object, str]]
+
+
+def count_lines(docs: Iterable[Document]) -> LineCounts:
+    """The :class:`LineCounts` of ``docs`` (counts of parts of a corpus add up)."""
+    counts = LineCounts(Counter(), Counter(), Counter())
+    for doc in docs:
+        keys = line_keys(doc.text)
+        counts.docs.update(keys)
+        if doc.site:
+            counts.pairs.update((doc.site, k) for k in keys)
+        else:
+            counts.alone.update(keys)
+    return counts
+
+
 def corpus_counts(
-    docs: Sequence[Document], prior: Mapping[str, Mapping[str, int]] | None = None
+    docs: Sequence[Document],
+    prior: Mapping[str, Mapping[str, int]] | None = None,
+    *,
+    parts: Iterable[LineCounts] | None = None,
 ) -> tuple[Counter[str], Counter[object]]:
     """Line-key counts over the corpus.
 
@@ -82,6 +108,7 @@ def corpus_counts(
     both by key (number of distinct sites holding it; a document without a site is a site of
     its own) and by ``(site, key)`` (documents of that site holding it). ``prior`` adds counts
     from a persistent index: per key, documents per site (``""`` for documents without one).
+    ``parts``: the :func:`count_lines` of ``docs``, counted elsewhere (in parts, in order).
     """
     doc_counts: Counter[str] = Counter()
     site_counts: Counter[object] = Counter()
@@ -93,17 +120,13 @@ def corpus_counts(
                 site_counts[(site, k)] += count
             else:
                 site_counts[k] += count
-    for doc in docs:
-        keys = line_keys(doc.text)
-        doc_counts.update(keys)
-        for k in keys:
-            if not doc.site:
-                site_counts[k] += 1
-            else:
-                pair = (doc.site, k)
-                if site_counts[pair] == 0:
-                    site_counts[k] += 1
-                site_counts[pair] += 1
+    for part in [count_lines(docs)] if parts is None else parts:
+        doc_counts.update(part.docs)
+        site_counts.update(part.alone)
+        for pair, count in part.pairs.items():
+            if site_counts[pair] == 0:  # a site new for this key
+                site_counts[pair[1]] += 1
+            site_counts[pair] += count
     return doc_counts, site_counts
 
 

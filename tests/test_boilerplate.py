@@ -1,0 +1,51 @@
+"""The boilerplate stage gives the same spans whether its work is split over processes or not."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import dedup.boilerplate as bp
+from dedup.boilerplate.features import corpus_counts, count_lines
+from dedup.config import BoilerplateConfig
+from dedup.model import Document
+
+from .conftest import SEEDS
+
+
+def _corpus(n: int) -> list[Document]:
+    """Documents cut from the seeds, with lines shared across documents and sites (some
+    without a site), so that corpus evidence counts."""
+    lines = [line for path in sorted(SEEDS.glob("*.txt")) for line in path.read_text(encoding="utf-8").splitlines()]
+    shared = ["Leave a Comment", "Subscribe to our newsletter for the latest news", "Home » News » Analysis"]
+    rng = random.Random(7)
+    docs = []
+    for i in range(n):
+        start = rng.randrange(len(lines) - 12)
+        body = lines[start : start + rng.randint(4, 12)]
+        text = "\n".join([rng.choice(shared), *body, rng.choice(shared)])
+        docs.append(Document(f"d{i}", text, site=None if i % 5 == 0 else f"site{i % 3}.example"))
+    return docs
+
+
+def test_counts_in_parts_add_up_to_the_whole() -> None:
+    docs = _corpus(60)
+    prior = {"leave a comment": {"site1.example": 2, "": 1}}
+    whole = corpus_counts(docs, prior)
+    parts = corpus_counts(docs, prior, parts=[count_lines(docs[:25]), count_lines(docs[25:40]), count_lines(docs[40:])])
+    assert parts == whole
+    assert whole[1][("site1.example", "leave a comment")] > 2  # the prior's count and the corpus' add
+
+
+def test_worker_processes_give_the_same_spans(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = _corpus(90)
+    alone = bp.find_boilerplate(docs, BoilerplateConfig(), jobs=1)
+    # Small enough ranges and thresholds that 90 documents are counted and scored in two workers.
+    monkeypatch.setattr(bp, "_RANGE", 20)
+    monkeypatch.setattr(bp, "_MIN_DOCS_PER_WORKER", 30)
+    seen = []
+    split = bp.find_boilerplate(docs, BoilerplateConfig(), jobs=2, progress=lambda done, total: seen.append(done))
+    assert split == alone
+    assert seen == [20, 40, 60, 80, 90]
+    assert sum(len(v) for v in alone.values()) > len(docs)  # the shared lines, at least, are flagged
