@@ -278,13 +278,20 @@ def match_line(line: str, catalogue: Catalogue, *, at_start: bool = True, at_end
         return best
     stripped = line.strip()
     lower = lower_for_patterns(stripped)
+    # pattern_matches, inlined: this loop runs for every line of the corpus.
     for rule in catalogue.rules:
-        if n_words > rule.max_words or not rule.applies(at_start=at_start, at_end=at_end):
+        if n_words > rule.max_words or (best is not None and rule.weight <= best[1]):
             continue
-        if (best is None or rule.weight > best[1]) and pattern_matches(rule, stripped, lower):
-            best = (rule, rule.weight)
-            if rule.weight >= 1.0:
+        if rule.position != "any" and not rule.applies(at_start=at_start, at_end=at_end):
+            continue
+        for pattern, need in rule.checks:
+            if (need is None or lower is None or need in lower) and pattern.search(stripped):
                 break
+        else:
+            continue
+        best = (rule, rule.weight)
+        if rule.weight >= 1.0:
+            break
     return best
 
 
