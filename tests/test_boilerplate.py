@@ -49,3 +49,19 @@ def test_worker_processes_give_the_same_spans(monkeypatch: pytest.MonkeyPatch) -
     assert split == alone
     assert seen == [20, 40, 60, 80, 90]
     assert sum(len(v) for v in alone.values()) > len(docs)  # the shared lines, at least, are flagged
+
+
+def test_code_samples_and_rows_of_figures_are_not_corpus_evidence() -> None:
+    code = ["const [count, setCount] = useState(0);", "if (!response.ok) {", "import React, { useState } from 'react';"]
+    figures = "| 10/1/2018 | +0.1% | 4.2 |"
+    template = "Join our newsletter for weekly updates"
+    docs = [
+        Document(f"p{i}", "\n".join([f"Page {i} explains hooks in some depth for readers.", *code, figures.replace("10", str(i)),
+                                     template, f"Closing words of page {i} are its own."]), site="docs.example")
+        for i in range(6)
+    ]
+    found = bp.find_boilerplate(docs, BoilerplateConfig())
+    for doc in docs:
+        flagged = {doc.text[s.start : s.end] for s in found[doc.id]}
+        assert template in flagged  # a line repeated across the site still is
+        assert not flagged & {*code, figures.replace("10", doc.id[1:])}

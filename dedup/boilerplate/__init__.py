@@ -5,9 +5,13 @@ Each non-empty line gets one score in [0, 1], the strongest of:
 - a catalogue rule (``B001``...): its fuzzy match score times its weight;
 - corpus evidence (``C001``): the same normalised line (case, digits, spacing folded) in other
   documents of the same site, or in ``min_docs`` documents of the corpus; lines of fewer than
-  three words never count, so "Conclusion" or "Pros" repeating across articles stay content;
+  three words with a letter never count, so "Conclusion", "Pros" or a row of figures
+  repeating across articles stay content;
 - the page model (``M001``), only for documents that look like whole pages (see
   :mod:`dedup.boilerplate.classifier`).
+
+Neither corpus evidence nor the page model flags a line that reads as source code (code
+samples repeat across the pages of a documentation site, in runs of short lines).
 
 A line is boilerplate when its score reaches ``BoilerplateConfig.threshold`` (default 0.6).
 """
@@ -25,7 +29,7 @@ from ..config import BoilerplateConfig
 from ..model import Document, Span
 from .catalogue import Catalogue, Rule, load_catalogue
 from .classifier import probabilities
-from .features import EDGE_BOOST, LineCounts, LineInfo, corpus_counts, count_lines, document_lines
+from .features import EDGE_BOOST, LineCounts, LineInfo, corpus_counts, count_lines, document_lines, looks_like_code
 
 __all__ = ["find_boilerplate"]
 
@@ -166,14 +170,18 @@ def _spans(
             candidates: list[tuple[float, str, str, str]] = []
             if info.rule is not None:
                 candidates.append((info.rule_score, info.rule.code, info.rule.category, f"rule {info.rule.name}: {info.rule.why}"))
+            corpus = 0.0
             if use_corpus:
-                n_words = len(doc.text[info.start : info.end].split())
+                # Words with a letter: rows of figures and dates share their key (digits are 0).
+                n_words = sum(not w.isdigit() for w in info.key.split())
                 same_site = state.site_counts.get((doc.site, info.key), 1) - 1 if doc.site else 0
                 edge = index < 3 or index >= n - 3
-                score = _corpus_score(info, n_words, min_docs=config.min_docs, same_site=same_site, edge=edge)
-                if score:
-                    where = f"{same_site + 1} documents of {doc.site}" if same_site else f"{info.corpus_docs + 1} documents"
-                    candidates.append((score, "C001", "corpus", f"corpus evidence: line seen in {where}"))
+                corpus = _corpus_score(info, n_words, min_docs=config.min_docs, same_site=same_site, edge=edge)
+            if (corpus or prob) and looks_like_code(doc.text[info.start : info.end]):
+                corpus = prob = 0.0
+            if corpus:
+                where = f"{same_site + 1} documents of {doc.site}" if same_site else f"{info.corpus_docs + 1} documents"
+                candidates.append((corpus, "C001", "corpus", f"corpus evidence: line seen in {where}"))
             if prob:
                 candidates.append((prob, "M001", "page", "page model: short line among menus or link lists, outside the prose"))
             if not candidates:

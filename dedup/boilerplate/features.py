@@ -43,6 +43,14 @@ FEATURES = (
     "first", "last", "near_start", "near_end", "before_prose", "after_prose", "doc_short_share",
     "ctx_short", "ctx_rule", "corpus_docs", "corpus_sites", "repeat_in_doc", "long_prose", "page_like",
 )
+# Source code: braces, arrows, empty calls, paths, comparisons, method calls, a line ending in
+# a call, statements of common languages. Documentation sites repeat code samples across their
+# pages, in runs of short lines: content, which neither corpus evidence nor the page model may
+# take for a template.
+_CODE = re.compile(
+    r"[{}]|=>|\(\)|::|[=!]==?|&&|\|\||\w\.\w+\(|\w\([^()]*\)\s*;?\s*$"
+    r"|^\s*(import|from|return|def|class|const|let|var|function|if|for|while|fn|pub|use)\b.*[;:{(,]\s*$"
+)
 EDGE_BOOST = 0.1  # first and last lines are several times more likely to be boilerplate
 PAGE_RUN = 8  # a run of this many consecutive short lines marks a whole page (menus), not extracted text
 
@@ -59,6 +67,11 @@ class LineInfo:
     corpus_docs: int
     corpus_sites: int
     key: str
+
+
+def looks_like_code(line: str) -> bool:
+    """Whether ``line`` reads as source code (see ``_CODE``)."""
+    return _CODE.search(line) is not None
 
 
 def line_key(line: str) -> str:
