@@ -65,3 +65,15 @@ def test_code_samples_and_rows_of_figures_are_not_corpus_evidence() -> None:
         flagged = {doc.text[s.start : s.end] for s in found[doc.id]}
         assert template in flagged  # a line repeated across the site still is
         assert not flagged & {*code, figures.replace("10", doc.id[1:])}
+
+
+def test_page_model_needs_page_chrome() -> None:
+    specs = ["Battery Type: Lithium Ion", "Weight: 7.35 lbs", "Runtime: 75 minutes", "Bin: 0.5 litres", "Colour: Grey",
+             "Filter: High efficiency", "Wi-Fi: Yes", "Warranty: 1 year", "Charging: Dock", "Noise: 62 dB"]
+    prose = ("The robot maps each room on its first run and then plans the shortest path through the house, "
+             "returning to its dock when the battery runs low and resuming where it stopped.")
+    extracted = Document("spec", "\n".join([prose, *specs, prose.replace("first", "second")]))
+    page = Document("page", "\n".join(["Skip to main content", *specs, prose, "© 2024 Example Inc. All rights reserved."]))
+    found = bp.find_boilerplate([extracted, page], BoilerplateConfig())
+    assert not [s for s in found["spec"] if s.rule == "M001"]  # a spec list in extracted text stays
+    assert [s for s in found["page"] if s.rule == "M001"]  # the same lines on a whole page are menus

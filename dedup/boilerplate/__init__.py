@@ -7,8 +7,8 @@ Each non-empty line gets one score in [0, 1], the strongest of:
   documents of the same site, or in ``min_docs`` documents of the corpus; lines of fewer than
   three words with a letter never count, so "Conclusion", "Pros" or a row of figures
   repeating across articles stay content;
-- the page model (``M001``), only for documents that look like whole pages (see
-  :mod:`dedup.boilerplate.classifier`).
+- the page model (``M001``), only for documents that look like whole pages: a run of short
+  lines, and page chrome that a rule recognises (see :mod:`dedup.boilerplate.classifier`).
 
 Neither corpus evidence nor the page model flags a line that reads as source code (code
 samples repeat across the pages of a documentation site, in runs of short lines).

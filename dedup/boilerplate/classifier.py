@@ -1,7 +1,8 @@
 """The line model for whole pages: logistic regression over line features.
 
 It speaks only for documents that look like whole pages (a run of many short lines: menus,
-link lists); on extracted article text it stays silent and the rule catalogue and corpus
+link lists, and a line of page chrome that a catalogue rule recognises); on extracted text it
+stays silent and the rule catalogue and corpus
 evidence decide, because there a short line is far more often a heading than a menu item.
 Each feature enters twice, as it is and times the document's share of short lines. Weights
 live in ``model.json``, fitted by ``bench/train_boilerplate.py`` on the labelled benchmark pages.

@@ -53,6 +53,10 @@ _CODE = re.compile(
 )
 EDGE_BOOST = 0.1  # first and last lines are several times more likely to be boilerplate
 PAGE_RUN = 8  # a run of this many consecutive short lines marks a whole page (menus), not extracted text
+# ... along with one line of page chrome (a catalogue rule scoring this much: navigation,
+# footer, share, cookie lines...): extracted text has runs of short lines too (product specs,
+# lists of names), but rarely chrome, which nearly every whole page carries.
+PAGE_CHROME = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +196,8 @@ def document_lines(
     for flag in short:
         run = run + 1 if flag else 0
         longest = max(longest, run)
-    page_like = 1.0 if longest >= PAGE_RUN else 0.0
+    chrome = any(hit is not None and hit[1] >= PAGE_CHROME for hit in hits)
+    page_like = 1.0 if longest >= PAGE_RUN and chrome else 0.0
     keys = [line_key(t) for t in stripped]
     in_doc = Counter(keys)
     out = []
