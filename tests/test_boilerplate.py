@@ -77,3 +77,17 @@ def test_page_model_needs_page_chrome() -> None:
     found = bp.find_boilerplate([extracted, page], BoilerplateConfig())
     assert not [s for s in found["spec"] if s.rule == "M001"]  # a spec list in extracted text stays
     assert [s for s in found["page"] if s.rule == "M001"]  # the same lines on a whole page are menus
+
+
+def test_short_headings_shared_across_sites_stay_content() -> None:
+    heading, shared = "Frequently Asked Questions", "Sign in to see prices and order history"
+    docs = [
+        Document(f"s{i}", "\n".join([f"Opening words of a page about topic number {i} in detail.", heading,
+                                     f"An answer that only page {i} gives to its readers.", shared]), site=f"site{i}.example")
+        for i in range(5)
+    ]
+    found = bp.find_boilerplate(docs, BoilerplateConfig())
+    for doc in docs:
+        flagged = {doc.text[s.start : s.end]: s.rule for s in found[doc.id]}
+        assert heading not in flagged
+        assert flagged.get(shared) == "C001"

@@ -34,6 +34,9 @@ from .features import EDGE_BOOST, LineCounts, LineInfo, corpus_counts, count_lin
 __all__ = ["find_boilerplate"]
 
 _MIN_CORPUS_WORDS = 3
+# Across sites, short lines that repeat are common headings ("Frequently Asked Questions",
+# "The Bottom Line"); the boilerplate that different sites share is longer, or catalogued.
+_MIN_CROSS_SITE_WORDS = 5
 
 
 def _corpus_score(info: LineInfo, n_words: int, *, min_docs: int, same_site: int, edge: bool) -> float:
@@ -41,7 +44,7 @@ def _corpus_score(info: LineInfo, n_words: int, *, min_docs: int, same_site: int
         return 0.0
     if same_site >= 1:
         score = 0.6 + 0.05 * min(same_site, 6)
-    elif info.corpus_docs + 1 >= min_docs:
+    elif n_words >= _MIN_CROSS_SITE_WORDS and info.corpus_docs + 1 >= min_docs:
         score = 0.5 + 0.05 * min(info.corpus_docs, 6)
     else:
         return 0.0
