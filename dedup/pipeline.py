@@ -126,6 +126,7 @@ def analyse(
         found_rep = find_repeats(
             everything, clusters, flagged, config,
             progress=lambda done, total: progress("repeated passages", done, total), prior=len(before),
+            jobs=config.neardup.jobs,
         )
         for doc_id in spans:
             spans[doc_id].extend(found_rep[doc_id])

@@ -13,8 +13,9 @@ searched at all: the document their cluster keeps holds the same text.
 from __future__ import annotations
 
 import bisect
+import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,7 @@ from rapidfuzz.distance import ScoreAlignment
 
 from .cluster import keep_rank
 from .config import Config
+from .forked import can_fork, forked_pool, shared
 from .kernel import key_text, minhash, words_of
 from .model import Cluster, Document, Span, SpanRef
 from .sketch import band_keys, candidate_pairs, lsh_params, permutations
@@ -321,13 +323,15 @@ def find_repeats(
     progress: Callable[[int, int], None] | None = None,
     prior: int = 0,
     targets: set[str] | None = None,
+    jobs: int = 1,
 ) -> dict[str, list[Span]]:
     """Repeated sections of every document, each with the span it repeats (``Span.source``).
 
     The first ``prior`` documents come from a persistent index: they rank before every other
     document, so a passage they share with a new document is the new document's repeat.
     ``targets``: the ids whose spans are wanted (default all); other documents only serve as
-    sources, and candidate pairs that cannot touch a target are not verified."""
+    sources, and candidate pairs that cannot touch a target are not verified. With ``jobs``
+    above 1 (0: all cores), documents are cut into passages in worker processes."""
     rc = config.repeats
     index_of = {d.id: i for i, d in enumerate(docs)}
     # Clusters may name documents that are not in ``docs`` (a shard's task sees part of the corpus).
@@ -342,17 +346,20 @@ def find_repeats(
     all_passages: list[Passage] = []
     all_sigs: list[npt.NDArray[np.uint32]] = []
     doc_units: list[tuple[list[tuple[int, int]], list[int]]] = []  # units and their starts
-    for i, doc in enumerate(docs):
-        if progress is not None and ((i + 1) % 500 == 0 or i + 1 == len(docs)):
-            progress(i + 1, len(docs))
-        if i in dropped:
-            doc_units.append(([], []))
-            continue
-        skip = [(s.start, s.end) for s in flagged.get(doc.id, ())]
-        found = document_passages(i, doc.text, min_words=rc.min_words, seed=config.neardup.seed, skip=skip)
-        doc_units.append((found.units, [u[0] for u in found.units]))
-        all_passages.extend(found.passages)
-        all_sigs.append(found.signatures)
+    searched = _Searched(
+        texts=[d.text for d in docs],
+        skips=[[(s.start, s.end) for s in flagged.get(d.id, ())] if i not in dropped else None for i, d in enumerate(docs)],
+        min_words=rc.min_words,
+        seed=config.neardup.seed,
+    )
+    for stop, found_in_range in _each_range(searched, jobs):
+        for found in found_in_range:
+            doc_units.append((found.units, [u[0] for u in found.units]) if found is not None else ([], []))
+            if found is not None:
+                all_passages.extend(found.passages)
+                all_sigs.append(found.signatures)
+        if progress is not None:
+            progress(stop, len(docs))
     out: dict[str, list[Span]] = {d.id: [] for d in docs}
     if len(all_passages) < 2:
         return out
@@ -387,6 +394,7 @@ def find_repeats(
 
     originals.sort()
     sigs = np.concatenate(all_sigs)[originals]
+    del all_sigs
     bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
     wanted_doc = [targets is None or d.id in targets for d in docs]
     # A group concerns a target when any of its members is in a target document.
@@ -424,6 +432,54 @@ def find_repeats(
         # A copied passage is never also a source and a copy of the same section twice.
         out[docs[copy_doc].id] = _drop_overlaps(grown)
     return out
+
+
+@dataclass(frozen=True)
+class _Searched:
+    """What documents are cut into passages with (shared with forked workers): each text, and
+    the spans to leave out of it (boilerplate), or None for a document not searched."""
+
+    texts: Sequence[str]
+    skips: Sequence[list[tuple[int, int]] | None]
+    min_words: int
+    seed: int
+
+
+_RANGE = 500  # documents per task
+_MIN_DOCS_PER_WORKER = 1000  # below this, forking costs more than it saves
+
+
+def _passages_in(searched: _Searched, bounds: tuple[int, int]) -> list[DocumentPassages | None]:
+    out: list[DocumentPassages | None] = []
+    for i in range(*bounds):
+        skip = searched.skips[i]
+        out.append(
+            None if skip is None
+            else document_passages(i, searched.texts[i], min_words=searched.min_words, seed=searched.seed, skip=skip)
+        )
+    return out
+
+
+def _passages_of(bounds: tuple[int, int]) -> list[DocumentPassages | None]:
+    """:func:`_passages_in` in a worker."""
+    searched = shared()
+    assert isinstance(searched, _Searched)
+    return _passages_in(searched, bounds)
+
+
+def _each_range(searched: _Searched, jobs: int) -> Iterator[tuple[int, list[DocumentPassages | None]]]:
+    """The passages of each range of documents, in order (with where the range stops), cut in
+    worker processes where there are enough documents and the platform can fork."""
+    n = len(searched.texts)
+    ranges = [(s, min(n, s + _RANGE)) for s in range(0, n, _RANGE)]
+    workers = min(jobs or os.cpu_count() or 1, n // _MIN_DOCS_PER_WORKER)
+    if workers <= 1 or not can_fork():
+        for bounds in ranges:
+            yield bounds[1], _passages_in(searched, bounds)
+        return
+    with forked_pool(workers, searched) as pool:
+        for bounds, found in zip(ranges, pool.map(_passages_of, ranges), strict=True):
+            yield bounds[1], found
 
 
 def _drop_overlaps(spans: list[Span]) -> list[Span]:

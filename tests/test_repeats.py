@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import dedup
+from dedup.model import Document
 from dedup.repeats import document_passages, passage_signatures, passages
 
 from .conftest import SEEDS
@@ -121,3 +123,23 @@ def test_document_passages_match_passages_and_their_signatures() -> None:
         assert len(found.passages) > 3
         pieces = [text[p.start : p.end] for p in found.passages]
         assert np.array_equal(found.signatures, passage_signatures(pieces, 1))
+
+
+def test_worker_processes_find_the_same_repeats(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.repeats as rep
+
+    seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    paras = [PARA_1, PARA_2, OTHER, FILLER]
+    docs = [
+        Document(f"d{i}", f"{seeds[i % len(seeds)][: 1500 + 40 * i]}\n{paras[i % 4]}\n{paras[(i + 1) % 4].replace('the', 'a', 1)}")
+        for i in range(40)
+    ]
+    config = dedup.Config()
+    alone = rep.find_repeats(docs, (), {}, config, jobs=1)
+    monkeypatch.setattr(rep, "_RANGE", 7)
+    monkeypatch.setattr(rep, "_MIN_DOCS_PER_WORKER", 10)
+    seen: list[int] = []
+    split = rep.find_repeats(docs, (), {}, config, jobs=2, progress=lambda done, total: seen.append(done))
+    assert split == alone
+    assert seen == [7, 14, 21, 28, 35, 40]
+    assert sum(len(v) for v in alone.values()) > len(docs)  # the planted paragraphs, at least

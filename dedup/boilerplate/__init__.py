@@ -18,14 +18,13 @@ A line is boilerplate when its score reaches ``BoilerplateConfig.threshold`` (de
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from ..config import BoilerplateConfig
+from ..forked import can_fork, forked_pool, shared
 from ..model import Document, Span
 from .catalogue import Catalogue, Rule, load_catalogue
 from .classifier import probabilities
@@ -82,11 +81,11 @@ def find_boilerplate(
     """
     catalogue = load_catalogue(tuple(config.rules)).pick(config.select, config.ignore)
     workers = min(jobs or os.cpu_count() or 1, len(docs) // _MIN_DOCS_PER_WORKER)
-    forking = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+    forking = workers > 1 and can_fork()
     to_count = docs if counted is None else counted
     parts = None
     if forking:
-        with _forked(workers, to_count) as pool:
+        with forked_pool(workers, to_count) as pool:
             parts = list(pool.map(_count_of, _ranges(len(to_count))))
     doc_counts, site_counts = corpus_counts(to_count, prior, parts=parts)
     state = _State(docs, catalogue, doc_counts, site_counts, config)
@@ -103,7 +102,7 @@ def find_boilerplate(
     if not forking:
         hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
         return gather(_spans(state, bounds, hits) for bounds in ranges)
-    with _forked(workers, state) as pool:
+    with forked_pool(workers, state) as pool:
         return gather(pool.map(_spans_of, ranges))
 
 
@@ -113,12 +112,6 @@ _MIN_DOCS_PER_WORKER = 1000  # below this, forking costs more than it saves
 
 def _ranges(n: int) -> list[tuple[int, int]]:
     return [(s, min(n, s + _RANGE)) for s in range(0, n, _RANGE)]
-
-
-def _forked(workers: int, shared: object) -> ProcessPoolExecutor:
-    """Worker processes forked with ``shared`` (inherited, not copied) for the task functions."""
-    context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_share, initargs=(shared,))
 
 
 @dataclass(frozen=True)
@@ -132,27 +125,21 @@ class _State:
     config: BoilerplateConfig
 
 
-_shared: object = None  # in a worker process only: the documents to count, or the _State
-_hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
-
-
-def _share(shared: object) -> None:
-    """Worker initialiser: what the tasks read (inherited on fork, not copied)."""
-    global _shared
-    _shared = shared
-    _hits.clear()
+_hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}  # in a worker: its rule hits
 
 
 def _count_of(bounds: tuple[int, int]) -> LineCounts:
     """:func:`~dedup.boilerplate.features.count_lines` of a range of the shared documents."""
-    assert isinstance(_shared, Sequence)
-    return count_lines(_shared[bounds[0] : bounds[1]])
+    docs = shared()
+    assert isinstance(docs, Sequence)
+    return count_lines(docs[bounds[0] : bounds[1]])
 
 
 def _spans_of(bounds: tuple[int, int]) -> list[tuple[str, list[Span]]]:
     """:func:`_spans` in a worker, of the state it was started with."""
-    assert isinstance(_shared, _State)
-    return _spans(_shared, bounds, _hits)
+    state = shared()
+    assert isinstance(state, _State)
+    return _spans(state, bounds, _hits)
 
 
 def _spans(
