@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz
-from rapidfuzz.distance import ScoreAlignment
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Indel, ScoreAlignment
 
 from .cluster import keep_rank
 from .config import Config
@@ -30,7 +30,7 @@ from .kernel import key_text, minhash, words_of
 from .model import Cluster, Document, Span, SpanRef
 from .sketch import band_keys, candidate_pairs, lsh_params, permutations
 from .text import close_unspaced_gaps, line_spans
-from .verify import text_similarity
+from .verify import LONG_CHARS, text_similarity
 
 PASSAGE_SHINGLE = 2
 PASSAGE_PERM = 64
@@ -398,18 +398,19 @@ def find_repeats(
     bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
     wanted_doc = [targets is None or d.id in targets for d in docs]
     # A group concerns a target when any of its members is in a target document.
-    wanted = {first: any(wanted_doc[all_passages[m].doc] for m in members_of[first]) for first in originals}
-    for a_i, b_i in candidate_pairs(band_keys(sigs, bands, rows)):
-        ia, ib = originals[int(a_i)], originals[int(b_i)]
-        if not (wanted[ia] or wanted[ib]):
-            continue
-        a, b = all_passages[ia], all_passages[ib]
-        sim = text_similarity(a.key, b.key, cutoff=rc.threshold)
-        if sim < rc.threshold:
-            continue
-        copy, source = _copy_and_source(a, b, rank)
-        for member in members_of[ib if copy is b else ia]:
-            offer(member, source, sim)
+    wanted = np.asarray([any(wanted_doc[all_passages[m].doc] for m in members_of[first]) for first in originals])
+    pairs = candidate_pairs(band_keys(sigs, bands, rows))
+    pairs = np.asarray(originals, dtype=np.int64)[pairs[wanted[pairs[:, 0]] | wanted[pairs[:, 1]]]]
+    passage_keys = [p.key for p in all_passages]
+    for start in range(0, len(pairs), _PAIRS_AT_ONCE):
+        chunk = pairs[start : start + _PAIRS_AT_ONCE]
+        scores = _similarities(passage_keys, chunk, rc.threshold, jobs)
+        passed = np.flatnonzero(scores >= rc.threshold)
+        for (ia, ib), sim in zip(chunk[passed].tolist(), scores[passed].tolist(), strict=True):
+            a, b = all_passages[ia], all_passages[ib]
+            copy, source = _copy_and_source(a, b, rank)
+            for member in members_of[ib if copy is b else ia]:
+                offer(member, source, sim)
 
     by_pair: dict[tuple[int, int], list[tuple[Passage, Passage, float]]] = {}
     for copy_i in sorted(best):
@@ -432,6 +433,26 @@ def find_repeats(
         # A copied passage is never also a source and a copy of the same section twice.
         out[docs[copy_doc].id] = _drop_overlaps(grown)
     return out
+
+
+_PAIRS_AT_ONCE = 1 << 16  # candidate pairs aligned in one call
+
+
+def _similarities(keys: Sequence[str], pairs: npt.NDArray[np.int64], cutoff: float, jobs: int) -> npt.NDArray[np.float64]:
+    """:func:`~dedup.verify.text_similarity` of ``keys`` of each pair, 0.0 below ``cutoff``: one
+    call into rapidfuzz for all of them (on ``jobs`` threads), where a loop of Python calls
+    took longer than the alignments (most candidates are short, and fail quickly)."""
+    if not len(pairs):
+        return np.empty(0, dtype=np.float64)
+    a = [keys[i] for i in pairs[:, 0].tolist()]
+    b = [keys[i] for i in pairs[:, 1].tolist()]
+    scores: npt.NDArray[np.float64] = process.cpdist(
+        a, b, scorer=Indel.normalized_similarity, score_cutoff=cutoff, dtype=np.float64, workers=jobs or -1
+    )
+    # Two texts over LONG_CHARS are aligned word by word (rare for a passage).
+    for i in np.flatnonzero([len(x) > LONG_CHARS and len(y) > LONG_CHARS for x, y in zip(a, b, strict=True)]):
+        scores[i] = text_similarity(a[i], b[i], cutoff=cutoff)
+    return scores
 
 
 @dataclass(frozen=True)
@@ -460,11 +481,26 @@ def _passages_in(searched: _Searched, bounds: tuple[int, int]) -> list[DocumentP
     return out
 
 
-def _passages_of(bounds: tuple[int, int]) -> list[DocumentPassages | None]:
-    """:func:`_passages_in` in a worker."""
+_Compact = tuple[list[tuple[int, int]], list[tuple[int, int, str]], npt.NDArray[np.uint32]] | None
+
+
+def _passages_of(bounds: tuple[int, int]) -> list[_Compact]:
+    """:func:`_passages_in` in a worker, as plain tuples: ten times quicker to unpickle in
+    the main process than :class:`Passage` objects."""
     searched = shared()
     assert isinstance(searched, _Searched)
-    return _passages_in(searched, bounds)
+    return [
+        (found.units, [(p.start, p.end, p.key) for p in found.passages], found.signatures) if found is not None else None
+        for found in _passages_in(searched, bounds)
+    ]
+
+
+def _expand(first: int, compact: list[_Compact]) -> list[DocumentPassages | None]:
+    """:func:`_passages_of`'s tuples of documents ``first``, ``first + 1``... as they were."""
+    return [
+        DocumentPassages(c[0], [Passage(first + k, s, e, key) for s, e, key in c[1]], c[2]) if c is not None else None
+        for k, c in enumerate(compact)
+    ]
 
 
 def _each_range(searched: _Searched, jobs: int) -> Iterator[tuple[int, list[DocumentPassages | None]]]:
@@ -479,7 +515,7 @@ def _each_range(searched: _Searched, jobs: int) -> Iterator[tuple[int, list[Docu
         return
     with forked_pool(workers, searched) as pool:
         for bounds, found in zip(ranges, pool.map(_passages_of, ranges), strict=True):
-            yield bounds[1], found
+            yield bounds[1], _expand(bounds[0], found)
 
 
 def _drop_overlaps(spans: list[Span]) -> list[Span]:

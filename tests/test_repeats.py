@@ -143,3 +143,18 @@ def test_worker_processes_find_the_same_repeats(monkeypatch: pytest.MonkeyPatch)
     assert split == alone
     assert seen == [7, 14, 21, 28, 35, 40]
     assert sum(len(v) for v in alone.values()) > len(docs)  # the planted paragraphs, at least
+
+
+def test_batched_similarities_equal_text_similarity() -> None:
+    from dedup.repeats import _similarities
+    from dedup.verify import LONG_CHARS, text_similarity
+
+    words = (PARA_1 + " " + PARA_2 + " " + OTHER).lower().split()
+    long_a = " ".join(words[i % len(words)] for i in range(LONG_CHARS // 4))
+    long_b = long_a.replace("the ", "a ", 40)
+    keys = [PARA_1.lower(), PARA_1.lower().replace("six", "seven"), PARA_2.lower(), OTHER.lower(), long_a, long_b, ""]
+    pairs = np.asarray([(i, j) for i in range(len(keys)) for j in range(len(keys)) if i != j], dtype=np.int64)
+    for jobs in (1, 2):
+        got = _similarities(keys, pairs, 0.8, jobs)
+        assert got.tolist() == [text_similarity(keys[a], keys[b], cutoff=0.8) for a, b in pairs.tolist()]
+    assert got[pairs.tolist().index([4, 5])] > 0.8  # the long pair, word by word

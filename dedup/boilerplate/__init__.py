@@ -38,12 +38,16 @@ _MIN_CORPUS_WORDS = 3
 _MIN_CROSS_SITE_WORDS = 5
 
 
-def _corpus_score(info: LineInfo, n_words: int, *, min_docs: int, same_site: int, edge: bool) -> float:
+def _corpus_score(info: LineInfo, *, min_docs: int, same_site: int, edge: bool) -> float:
+    if same_site < 1 and info.corpus_docs + 1 < min_docs:
+        return 0.0  # most lines: seen nowhere else
+    # Words with a letter: rows of figures and dates share their key (digits are 0).
+    n_words = sum(not w.isdigit() for w in info.key.split())
     if n_words < _MIN_CORPUS_WORDS:
         return 0.0
     if same_site >= 1:
         score = 0.6 + 0.05 * min(same_site, 6)
-    elif n_words >= _MIN_CROSS_SITE_WORDS and info.corpus_docs + 1 >= min_docs:
+    elif n_words >= _MIN_CROSS_SITE_WORDS:
         score = 0.5 + 0.05 * min(info.corpus_docs, 6)
     else:
         return 0.0
@@ -162,11 +166,9 @@ def _spans(
                 candidates.append((info.rule_score, info.rule.code, info.rule.category, f"rule {info.rule.name}: {info.rule.why}"))
             corpus = 0.0
             if use_corpus:
-                # Words with a letter: rows of figures and dates share their key (digits are 0).
-                n_words = sum(not w.isdigit() for w in info.key.split())
                 same_site = state.site_counts.get((doc.site, info.key), 1) - 1 if doc.site else 0
                 edge = index < 3 or index >= n - 3
-                corpus = _corpus_score(info, n_words, min_docs=config.min_docs, same_site=same_site, edge=edge)
+                corpus = _corpus_score(info, min_docs=config.min_docs, same_site=same_site, edge=edge)
             if (corpus or prob) and looks_like_code(doc.text[info.start : info.end]):
                 corpus = prob = 0.0
             if corpus:
