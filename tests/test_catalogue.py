@@ -14,6 +14,7 @@ from dedup.boilerplate.catalogue import (
     load_catalogue,
     lower_for_patterns,
     match_line,
+    normalise,
     pattern_matches,
     required_text,
     rule_matches,
@@ -110,3 +111,9 @@ def test_required_text_and_joined_searches() -> None:
     ):
         rule = replace(CATALOGUE.rules[0], patterns=tuple(re.compile(p, re.I) for p in patterns))
         assert pattern_matches(rule, line, lower_for_patterns(line)) is expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_ascii_normalise_is_the_regular_expressions(line: str) -> None:
+    assert normalise.__wrapped__(line) == re.sub(r"[\W_]+", " ", line.casefold()).strip()

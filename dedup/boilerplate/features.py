@@ -19,6 +19,7 @@ from ..text import line_spans
 from .catalogue import EDGE_LINES, Catalogue, Rule, match_line, normalise
 
 _DIGITS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[^\W_]+")
 _URL = re.compile(r"https?://|www\.|\S+@\S+\.\w+")
 _BULLET = re.compile(r"^\s*([-–—•*●·▪►»>]|\d{1,2}[.)])\s")
@@ -80,7 +81,8 @@ def looks_like_code(line: str) -> bool:
 
 def line_key(line: str) -> str:
     """The corpus-frequency key of a line: case-folded words, digits replaced by 0."""
-    return _DIGITS.sub("0", normalise(line))
+    norm = normalise(line)
+    return _DIGITS.sub("0", norm) if _DIGIT.search(norm) else norm  # most lines hold no digit
 
 
 def line_keys(text: str) -> set[str]:
