@@ -10,7 +10,9 @@ I/O included, with that process's own peak memory:
   (b) ``dedup clean --only duplicates``;
   (c) ``dedup clean`` with every stage;
   with ``--dask``, (d) and (e): (b) and (c) with ``--engine dask`` on a local cluster of two
-      worker processes, the corpus cut into ``--shards`` JSONL shards.
+      worker processes, the corpus cut into ``--shards`` JSONL shards;
+  (r) where rensa is installed (``pip install rensa``): rensa's ``RMinHash`` and
+      ``RMinHashLSH(threshold=0.5, num_bands=16)`` on the same shingles as (a).
 ``--rows a,d`` runs only some rows (the reference always runs, unless ``--no-reference``). Peak memory is the largest
 sum of proportional set sizes (Pss: shared pages counted in share) over the command's process
 tree, sampled every 0.1 s, or the command's own high-water mark if that is larger.
@@ -22,6 +24,7 @@ recall counts planted copies whose 5-gram Jaccard with their original is at leas
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import json
 import os
@@ -157,6 +160,30 @@ def score(pairs: set[tuple[str, str]], truth: list[dict]) -> tuple[float, float]
     return (right / len(pairs) if pairs else 1.0), (found / len(wanted) if wanted else 1.0)
 
 
+def reference_rensa(corpus: Path, out: Path) -> None:
+    """Row (r): rensa (a Rust MinHash with Python bindings) as its README shows, on the same
+    shingles as (a): ``RMinHash.update`` and ``RMinHashLSH(threshold=0.5, num_bands=16)``."""
+    from rensa import RMinHash, RMinHashLSH
+
+    lsh = RMinHashLSH(threshold=0.5, num_perm=128, num_bands=16)
+    ids: list[str] = []
+    sketches = []
+    with corpus.open(encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            words = record["text"].lower().split()
+            m = RMinHash(num_perm=128, seed=42)
+            m.update([" ".join(words[i : i + 5]) for i in range(max(len(words) - 4, 1))])
+            lsh.insert(len(ids), m)
+            ids.append(record["id"])
+            sketches.append(m)
+    with out.open("w", encoding="utf-8") as f:
+        for key, m in enumerate(sketches):
+            for other in lsh.query(m):
+                if other > key:
+                    f.write(json.dumps([ids[key], ids[other]]) + "\n")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10_000)
@@ -168,9 +195,13 @@ def main() -> int:
     ap.add_argument("--no-reference", action="store_true",
                     help="leave out (a): for corpora where it cannot run (a million documents); no ratios then")
     ap.add_argument("--reference", nargs=2, type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--reference-rensa", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.reference:
         reference(*args.reference)
+        return 0
+    if args.reference_rensa:
+        reference_rensa(*args.reference_rensa)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.corpus or Path(tmp) / "corpus"
@@ -188,6 +219,8 @@ def main() -> int:
             ("(b) dedup --only duplicates", [*clean, "--only", "duplicates"]),
             ("(c) dedup, all stages", clean),
         ]
+        if importlib.util.find_spec("rensa") is not None:
+            rows.append(("(r) rensa, as documented", [sys.executable, str(HERE), "--reference-rensa", str(corpus), str(out)]))
         shard_out = Path(tmp) / "shards-out"
         if args.dask:
             shard_dir = Path(tmp) / "shards"
@@ -211,7 +244,7 @@ def main() -> int:
             secs, peak = run(argv)
             if label.startswith("(a)"):
                 base = secs
-            if label.startswith("(a)"):
+            if label.startswith(("(a)", "(r)")):
                 pairs = {tuple(json.loads(line)) for line in out.open(encoding="utf-8")}
             elif "dask" in label:
                 with out.open("w", encoding="utf-8") as joined:
