@@ -127,13 +127,7 @@ def document_passages(
 
 def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[int, int]] = ()) -> list[Passage]:
     """The units of a document long enough (``min_words``) to count as repeats on their own."""
-    words: dict[tuple[int, int], Words] = {}
-    out = []
-    for ps, pe in units(text, skip=skip, words=words):
-        joined, _, n_words, _ = words.get((ps, pe)) or words_of(text[ps:pe])
-        if n_words >= min_words:
-            out.append(Passage(doc_index, ps, pe, close_unspaced_gaps(joined.decode("utf-8", "surrogatepass").replace("\x1f", " "))))
-    return out
+    return document_passages(doc_index, text, min_words=min_words, seed=1, skip=skip).passages  # rows unused
 
 
 def passage_signatures(texts: Sequence[str], seed: int) -> npt.NDArray[np.uint32]:

@@ -4,9 +4,9 @@ Each non-empty line gets one score in [0, 1], the strongest of:
 
 - a catalogue rule (``B001``...): its fuzzy match score times its weight;
 - corpus evidence (``C001``): the same normalised line (case, digits, spacing folded) in other
-  documents of the same site, or in ``min_docs`` documents of the corpus; lines of fewer than
-  three words with a letter never count, so "Conclusion", "Pros" or a row of figures
-  repeating across articles stay content;
+  documents of the same site, or in ``min_docs`` documents of the corpus (then five words at
+  least); lines of fewer than three words with a letter never count, so "Conclusion", "Pros"
+  or a row of figures repeating across articles stay content;
 - the page model (``M001``), only for documents that look like whole pages: a run of short
   lines, and page chrome that a rule recognises (see :mod:`dedup.boilerplate.classifier`).
 
