@@ -250,7 +250,7 @@ class _Documents:
     parts: dict[str, list[npt.NDArray[Any]]] = field(
         default_factory=lambda: {"files": [], "lines": [], "offsets": [], "sizes": [], "chars": []}
     )
-    dropped: dict[int, set[int]] = field(default_factory=dict)  # block -> lines skipped for a duplicate id
+    dropped: dict[int, set[int]] = field(default_factory=dict)  # block -> lines skipped (bad, or a duplicate id)
 
     def where(self, i: int, inputs: Sequence[Input]) -> str:
         """``FILE:LINE`` of document ``i`` (of a block already taken)."""
@@ -270,6 +270,8 @@ def _take(
     does) and return the sketches of those kept."""
     name = inputs[block.file].path
     bad: list[tuple[int, str]] = list(result.skipped)
+    if bad:
+        docs.dropped.setdefault(number, set()).update(line for line, _ in bad)
     keep = np.ones(len(result.ids), dtype=bool)
     hashes = np.fromiter((hash(x) for x in result.ids), dtype=np.int64, count=len(result.ids))
     earlier = docs.seen.candidates(hashes)
@@ -304,25 +306,20 @@ def _take(
 
 
 def _write_block(
-    task: tuple[Block, dict[int, dict[str, Any]], frozenset[int]], *, inputs: Sequence[Input], config: InputConfig,
-    annotate_only: bool,
+    task: tuple[Block, dict[int, dict[str, Any]], frozenset[int]], *, inputs: Sequence[Input], annotate_only: bool
 ) -> bytes:
     """Pass 3: the output lines of a block's records (see :func:`dedup.pipeline.records`), given
-    the annotations of its clustered documents and the lines skipped for a duplicate id."""
+    the annotations of its clustered documents and the lines pass 1 skipped. Every other line
+    passed pass 1's checks (the file is the same), so it is only parsed here."""
     block, annotations, dropped = task
-    source = inputs[block.file]
     out: list[str] = []
     for line, _, raw in _lines(block, inputs):
         if line in dropped:
             continue
-        try:
-            doc = parse_record(raw, source.path, line, config, f"{source.id_prefix}:{line}")
-        except InputError:
-            continue  # skipped in pass 1 already
         ann = annotations.get(line) or _single()
         if not annotate_only and not ann["keep"]:
             continue
-        record = dict(doc.record)
+        record = json.loads(raw)
         record["dedup"] = ann
         out.append(json.dumps(record, ensure_ascii=False) + "\n")
     return "".join(out).encode("utf-8")
@@ -398,7 +395,7 @@ def clean_files(
                 "boilerplate": [],
                 "repeats": [],
             }
-    write = functools.partial(_write_block, inputs=inputs, config=config.input, annotate_only=annotate_only)
+    write = functools.partial(_write_block, inputs=inputs, annotate_only=annotate_only)
     tasks = [(b, annotations[n], frozenset(docs.dropped.get(n, ()))) for n, b in enumerate(chunks)]
     _check_unchanged(inputs, stamps)
     # New workers: those that verified hold normalised texts, and pages the signatures took.

@@ -111,6 +111,12 @@ def test_duplicate_ids_and_skipped_lines_as_the_batch_engine(runner: CliRunner, 
     first = next(iter(read_paths([str(tmp_path / "in")], Config().input)))
     lines[1] = json.dumps({"id": first.id, "text": "another text with a taken id"})
     lines[6] = "[1, 2]"
+    # Valid JSON that other checks reject: pass 3 must leave these out without checking again.
+    lines += [
+        json.dumps({"id": "no-text", "body": "a record without its text"}),
+        '{"id": "lone", "text": "a lone surrogate \\ud800 escape"}',
+        json.dumps({"id": ["a", "list"], "text": "an id that is a list"}),
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     args = ["clean", str(tmp_path / "in"), "--only", "duplicates", "--annotate-only"]
     failed = runner.invoke(main, args)
@@ -126,7 +132,9 @@ def test_duplicate_ids_and_skipped_lines_as_the_batch_engine(runner: CliRunner, 
     assert out.read_bytes() == batch_output([str(tmp_path / "in")], config, True)
     assert f"dedup: skipped {path}:2: duplicate id {first.id!r}" in result.stderr
     assert f"dedup: skipped {path}:7: expected a JSON object, got list" in result.stderr
-    assert ", 2 skipped" in result.stderr
+    assert f"dedup: skipped {path}:{len(lines)}: field 'id' must be a string or integer" in result.stderr
+    assert ", 5 skipped" in result.stderr
+    assert b"no-text" not in out.read_bytes() and b"lone" not in out.read_bytes()
 
 
 def test_other_inputs_are_left_to_the_batch_engine(tmp_path: Path) -> None:
