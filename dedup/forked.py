@@ -4,7 +4,10 @@ callers run their tasks in their own process."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 _shared: object = None  # in a worker: what its pool was started with
@@ -24,7 +27,22 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def forked_pool(workers: int, obj: object) -> ProcessPoolExecutor:
+@contextlib.contextmanager
+def frozen() -> Iterator[None]:
+    """The objects made so far left out of the cyclic garbage collector's passes
+    (``gc.freeze``) while worker processes forked from here run: a collection in a worker
+    writes to every object it inherited and so copies the pages that hold them (at 100,000
+    documents, the peak memory of ``--only duplicates`` went from 341-400 MB to 313-316 MB)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@contextlib.contextmanager
+def forked_pool(workers: int, obj: object) -> Iterator[ProcessPoolExecutor]:
     """``workers`` processes forked from this one, each with ``obj`` as :func:`shared`."""
     context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_share, initargs=(obj,))
+    with frozen(), ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_share, initargs=(obj,)) as pool:
+        yield pool

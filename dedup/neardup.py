@@ -19,6 +19,7 @@ import numpy.typing as npt
 from . import edges
 from .cluster import Lengths, UnionFind, choose_keep, groups
 from .config import NearDupConfig
+from .forked import frozen
 from .kernel import agreement, key_text, minhash, warm_up, words_of
 from .model import Cluster
 from .seen import Column, FirstSeen
@@ -123,7 +124,7 @@ def worker_pool(workers: int, texts: Sequence[str] | None = None) -> Iterator[Pr
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     else:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=edges.share_texts, initargs=(texts,))
-    with pool:
+    with frozen(), pool:
         yield pool
 
 
