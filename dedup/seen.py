@@ -69,7 +69,9 @@ class Column:
         self._n = end
 
     def __getitem__(self, i: int) -> int:
-        return int(self._data[i])
+        if not -self._n <= i < self._n:  # the array past the end holds whatever was in memory
+            raise IndexError(f"index {i} out of range for {self._n} values")
+        return int(self._data[i % self._n])
 
     def array(self) -> npt.NDArray[np.int64]:
         """The values, as an array (a copy)."""

@@ -236,8 +236,16 @@ class Ids(Sequence[str]):
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
+        end = self._ends[i]  # IndexError past either end
+        i %= len(self)
         start = self._ends[i - 1] if i > 0 else 0
-        return self._blob[start : self._ends[i]].decode("utf-8")
+        return self._blob[start:end].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        start = 0
+        for end in self._ends.array().tolist():
+            yield self._blob[start:end].decode("utf-8")
+            start = end
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,3 +34,10 @@ def test_column_grows_and_keeps_its_values() -> None:
         column.extend(values[start : start + 700])
     assert len(column) == 5000 and column[4999] == 14997
     assert (column.array() == values).all()
+    # Past the end, the array holds whatever was in memory: reading there is an error, so that
+    # iterating stops at the last value.
+    assert column[-1] == 14997 and column[-5000] == 0
+    for outside in (5000, 5001, len(column._data) - 1, -5001):
+        with pytest.raises(IndexError):
+            column[outside]
+    assert list(column) == values.tolist()

@@ -173,3 +173,15 @@ def test_a_file_changed_between_passes_is_an_error(tmp_path: Path, monkeypatch: 
     with out.open("wb") as f, pytest.raises(InputError, match="changed while dedup was reading it"):
         twopass.clean_files(inputs, Config(only=("duplicates",)), f, annotate_only=True)
     assert out.read_bytes() == b""
+
+
+def test_ids_read_back_as_written() -> None:
+    ids = twopass.Ids()
+    written = [f"doc-{i}-é" * (i % 3 + 1) for i in range(3000)]
+    for start in range(0, 3000, 700):
+        ids.extend(written[start : start + 700])
+    assert len(ids) == 3000 and list(ids) == written and list(enumerate(ids))[-1] == (2999, written[-1])
+    assert ids[-1] == written[-1] and ids[0] == written[0] and ids[10:13] == written[10:13]
+    for outside in (3000, 4095, -3001):
+        with pytest.raises(IndexError):
+            ids[outside]
