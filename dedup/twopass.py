@@ -21,9 +21,12 @@ from __future__ import annotations
 import bisect
 import ctypes
 import functools
+import itertools
 import json
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -409,7 +412,7 @@ def clean_files(
     # New workers: those that verified hold normalised texts, and pages the signatures took.
     with worker_pool(workers) as pool:
         done = 0
-        for block, text in zip(chunks, pool.map(write, tasks) if pool is not None else map(write, tasks), strict=True):
+        for block, text in zip(chunks, _ahead(pool, write, tasks, 2 * workers) if pool is not None else map(write, tasks), strict=True):
             out.write(text)
             done += block.end - block.start
             report("writing (MB)", done)
@@ -417,6 +420,18 @@ def clean_files(
     summary.clusters = len(clusters)
     summary.duplicates = sum(len(c.members) - 1 for c in clusters)
     return summary
+
+
+def _ahead(pool: Executor, fn: Callable[[Any], bytes], tasks: Iterable[Any], ahead: int) -> Iterator[bytes]:
+    """``pool.map(fn, tasks)`` with at most ``ahead`` tasks handed out and not yet taken: a
+    block written by a worker waits for the blocks before it, and where this process writes
+    more slowly than the workers make blocks, ``map`` would keep them all in memory."""
+    source = iter(tasks)
+    pending = deque(pool.submit(fn, task) for task in itertools.islice(source, ahead))
+    while pending:
+        result = pending.popleft().result()
+        pending.extend(pool.submit(fn, task) for task in itertools.islice(source, 1))
+        yield result
 
 
 def _stamps(inputs: Sequence[Input]) -> list[tuple[int, int]]:
