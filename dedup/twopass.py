@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,7 @@ from .seen import Column, FirstSeen
 from .sketch import lsh_params, permutations
 
 BLOCK = 4 << 20  # bytes of input per task
+_T = TypeVar("_T")
 
 Progress = Callable[[str, int, int], None]
 
@@ -363,7 +364,9 @@ def clean_files(
         _sketch_block, inputs=inputs, config=config.input, k=nd.shingle_size, num_perm=nd.num_perm, seed=nd.seed
     )
     with worker_pool(workers) as pool:
-        results = pool.map(sketch, chunks) if pool is not None else map(sketch, chunks)
+        # A few blocks ahead at most: where taking a block's result here is slower than the
+        # workers, results would pile up (a signature row, 0.5 KB, for each document).
+        results = _ahead(pool, sketch, chunks, 2 * workers) if pool is not None else map(sketch, chunks)
         lsh_params(nd.lsh_threshold, nd.num_perm)  # the optimiser runs (and is cached) while the workers sketch
 
         def taken() -> Iterator[Sketches]:
@@ -422,10 +425,10 @@ def clean_files(
     return summary
 
 
-def _ahead(pool: Executor, fn: Callable[[Any], bytes], tasks: Iterable[Any], ahead: int) -> Iterator[bytes]:
+def _ahead(pool: Executor, fn: Callable[[Any], _T], tasks: Iterable[Any], ahead: int) -> Iterator[_T]:
     """``pool.map(fn, tasks)`` with at most ``ahead`` tasks handed out and not yet taken: a
-    block written by a worker waits for the blocks before it, and where this process writes
-    more slowly than the workers make blocks, ``map`` would keep them all in memory."""
+    result waits for those before it, and where this process takes them more slowly than the
+    workers make them, ``map`` would keep them all in memory."""
     source = iter(tasks)
     pending = deque(pool.submit(fn, task) for task in itertools.islice(source, ahead))
     while pending:
