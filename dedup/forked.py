@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
@@ -25,6 +26,17 @@ def shared() -> object:
 
 def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+def ranges(n: int, size: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of consecutive ranges of ``size`` items (the last one shorter) over ``n``."""
+    return [(s, min(n, s + size)) for s in range(0, n, size)]
+
+
+def workers_for(jobs: int, n: int, per_worker: int) -> int:
+    """Processes to use for ``n`` items under ``--jobs`` (0: all cores), at least ``per_worker``
+    items each (below that, forking costs more than it saves); 1 where the platform cannot fork."""
+    return min(jobs or os.cpu_count() or 1, n // per_worker) if can_fork() else 1
 
 
 @contextlib.contextmanager

@@ -13,7 +13,6 @@ searched at all: the document their cluster keeps holds the same text.
 from __future__ import annotations
 
 import bisect
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from rapidfuzz.distance import Indel, ScoreAlignment
 
 from .cluster import keep_rank
 from .config import Config
-from .forked import can_fork, forked_pool, shared
+from .forked import forked_pool, ranges, shared, workers_for
 from .kernel import key_text, minhash, words_of
 from .model import Cluster, Document, Span, SpanRef
 from .sketch import band_keys, candidate_pairs, lsh_params, permutations
@@ -501,14 +500,13 @@ def _each_range(searched: _Searched, jobs: int) -> Iterator[tuple[int, list[Docu
     """The passages of each range of documents, in order (with where the range stops), cut in
     worker processes where there are enough documents and the platform can fork."""
     n = len(searched.texts)
-    ranges = [(s, min(n, s + _RANGE)) for s in range(0, n, _RANGE)]
-    workers = min(jobs or os.cpu_count() or 1, n // _MIN_DOCS_PER_WORKER)
-    if workers <= 1 or not can_fork():
-        for bounds in ranges:
+    bounds_of = ranges(n, _RANGE)
+    if workers_for(jobs, n, _MIN_DOCS_PER_WORKER) <= 1:
+        for bounds in bounds_of:
             yield bounds[1], _passages_in(searched, bounds)
         return
-    with forked_pool(workers, searched) as pool:
-        for bounds, found in zip(ranges, pool.map(_passages_of, ranges), strict=True):
+    with forked_pool(workers_for(jobs, n, _MIN_DOCS_PER_WORKER), searched) as pool:
+        for bounds, found in zip(bounds_of, pool.map(_passages_of, bounds_of), strict=True):
             yield bounds[1], _expand(bounds[0], found)
 
 

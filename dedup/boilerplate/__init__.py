@@ -18,13 +18,12 @@ A line is boilerplate when its score reaches ``BoilerplateConfig.threshold`` (de
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..config import BoilerplateConfig
-from ..forked import can_fork, forked_pool, shared
+from ..forked import forked_pool, ranges, shared, workers_for
 from ..model import Document, Span
 from .catalogue import Catalogue, Rule, load_catalogue
 from .classifier import probabilities
@@ -84,20 +83,20 @@ def find_boilerplate(
     [(11, 26, 'B002')]
     """
     catalogue = load_catalogue(tuple(config.rules)).pick(config.select, config.ignore)
-    workers = min(jobs or os.cpu_count() or 1, len(docs) // _MIN_DOCS_PER_WORKER)
-    forking = workers > 1 and can_fork()
+    workers = workers_for(jobs, len(docs), _MIN_DOCS_PER_WORKER)
+    forking = workers > 1
     to_count = docs if counted is None else counted
     parts = None
     if forking:
         with forked_pool(workers, to_count) as pool:
-            parts = list(pool.map(_count_of, _ranges(len(to_count))))
+            parts = list(pool.map(_count_of, ranges(len(to_count), _RANGE)))
     doc_counts, site_counts = corpus_counts(to_count, prior, parts=parts)
     state = _State(docs, catalogue, doc_counts, site_counts, config)
-    ranges = _ranges(len(docs))
+    bounds_of = ranges(len(docs), _RANGE)
 
     def gather(results: Iterable[list[tuple[str, list[Span]]]]) -> dict[str, list[Span]]:
         out: dict[str, list[Span]] = {}
-        for (_, stop), found in zip(ranges, results, strict=True):
+        for (_, stop), found in zip(bounds_of, results, strict=True):
             out.update(found)
             if progress is not None:
                 progress(stop, len(docs))
@@ -105,17 +104,13 @@ def find_boilerplate(
 
     if not forking:
         hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
-        return gather(_spans(state, bounds, hits) for bounds in ranges)
+        return gather(_spans(state, bounds, hits) for bounds in bounds_of)
     with forked_pool(workers, state) as pool:
-        return gather(pool.map(_spans_of, ranges))
+        return gather(pool.map(_spans_of, bounds_of))
 
 
 _RANGE = 500  # documents per task
 _MIN_DOCS_PER_WORKER = 1000  # below this, forking costs more than it saves
-
-
-def _ranges(n: int) -> list[tuple[int, int]]:
-    return [(s, min(n, s + _RANGE)) for s in range(0, n, _RANGE)]
 
 
 @dataclass(frozen=True)
