@@ -151,19 +151,24 @@ def passage_band_keys(
     index stores so that a later document's passages find this one (the keys are those
     :func:`find_repeats` bands with; ``bands`` keeps only the first few). ``skips`` are spans to
     leave out of each text (boilerplate)."""
-    all_bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
-    bands = all_bands if bands is None else min(bands, all_bands)
     found = [
-        document_passages(i, text, min_words=min_words, seed=seed, skip=skips[i] if skips is not None else ()).signatures
+        document_passages(i, text, min_words=min_words, seed=seed, skip=skips[i] if skips is not None else ())
         for i, text in enumerate(texts)
     ]
-    owner = [i for i, sigs in enumerate(found) for _ in range(len(sigs))]
+    return band_keys_of(found, bands=bands)
+
+
+def band_keys_of(found: Sequence[DocumentPassages], *, bands: int | None = None) -> list[npt.NDArray[np.uint64]]:
+    """:func:`passage_band_keys` of documents already cut into passages."""
+    all_bands, rows = lsh_params(PASSAGE_LSH_THRESHOLD, PASSAGE_PERM)
+    bands = all_bands if bands is None else min(bands, all_bands)
+    owner = [i for i, doc in enumerate(found) for _ in range(len(doc.signatures))]
     if not owner:
-        return [np.empty(0, dtype=np.uint64) for _ in texts]
-    keys = band_keys(np.concatenate(found), bands, rows)
+        return [np.empty(0, dtype=np.uint64) for _ in found]
+    keys = band_keys(np.concatenate([doc.signatures for doc in found]), bands, rows)
     owners = np.asarray(owner)
-    bounds = np.searchsorted(owners, np.arange(len(texts) + 1))
-    return [np.unique(keys[bounds[i] : bounds[i + 1]]) for i in range(len(texts))]
+    bounds = np.searchsorted(owners, np.arange(len(found) + 1))
+    return [np.unique(keys[bounds[i] : bounds[i + 1]]) for i in range(len(found))]
 
 
 def _copy_and_source(a: Passage, b: Passage, rank: Mapping[int, int]) -> tuple[Passage, Passage]:

@@ -204,17 +204,20 @@ def passage_frame(frame: pd.DataFrame, spans: Mapping[str, Sequence[Span]], drop
     band keys :func:`~dedup.repeats.find_repeats` uses and the hash of each passage's text
     (identical passages are grouped before banding)."""
     from ..index.store import line_hash
-    from ..repeats import passage_band_keys, passages
+    from ..repeats import band_keys_of, document_passages
 
     docs = live(frame)
     docs = docs[~docs["pos"].isin(dropped)]
     skips = [[(s.start, s.end) for s in spans.get(doc_id, ())] for doc_id in docs["id"]]
     texts, positions = list(docs["text"]), docs["pos"].to_numpy()
-    found = passage_band_keys(texts, min_words=config.repeats.min_words, seed=config.neardup.seed, skips=skips)
+    cut = [
+        document_passages(i, t, min_words=config.repeats.min_words, seed=config.neardup.seed, skip=sk)
+        for i, (t, sk) in enumerate(zip(texts, skips, strict=True))
+    ]
+    found = band_keys_of(cut)
     lengths = [len(k) for k in found]
     band = np.concatenate(found).view(np.int64) if found else np.empty(0, dtype=np.int64)
-    min_words = config.repeats.min_words
-    hashes = [sorted({line_hash(p.key) for p in passages(0, t, min_words=min_words, skip=sk)}) for t, sk in zip(texts, skips, strict=True)]
+    hashes = [sorted({line_hash(p.key) for p in doc.passages}) for doc in cut]
     text_keys = np.asarray([h for hs in hashes for h in hs], dtype=np.int64)
     return pd.DataFrame(
         {
