@@ -267,12 +267,8 @@ def agreement(sigs: npt.NDArray[np.uint32], pairs: npt.NDArray[np.int64], out: n
         out[p] = same / width
 
 
-def words_of(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
-    """The normalised words of ``text``: the UTF-8 of the words joined by ``\\x1f`` (what the
-    exact-copy key hashes), their CRC-32 hashes, how many words, how many of them characters
-    of scripts written without spaces. The same as ``dedup.text.words`` and
-    ``dedup.text.word_hashes``, without a Python string per word.
-    """
+def _folded(text: str) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
+    """The code points of ``normalise(text)``: bytes for ASCII text, else UTF-32 code points."""
     raw: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
     if text.isascii():
         raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
@@ -281,13 +277,51 @@ def words_of(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
     cps = np.empty(len(raw) + len(raw) // 4 + 16, dtype=np.uint32)
     m = fold(raw, *fold_tables(), cps)
     if m >= 0:
-        cps = cps[:m]
-    else:
-        cps = np.frombuffer(normalise(text).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+        return cps[:m]
+    return np.frombuffer(normalise(text).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+
+
+def words_of(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
+    """The normalised words of ``text``: the UTF-8 of the words joined by ``\\x1f`` (what the
+    exact-copy key hashes), their CRC-32 hashes, how many words, how many of them characters
+    of scripts written without spaces. The same as ``dedup.text.words`` and
+    ``dedup.text.word_hashes``, without a Python string per word.
+    """
+    cps = _folded(text)
     hashes = np.empty(len(cps), dtype=np.uint64)
     joined = np.empty(5 * len(cps), dtype=np.uint8)
     n_words, n_unspaced, m = tokenise(cps, word_table(), hashes, joined)
     return joined[:m].tobytes(), hashes[:n_words], n_words, n_unspaced
+
+
+@njit(cache=True, nogil=True)
+def spaced(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8], table: npt.NDArray[np.uint8], out: npt.NDArray[np.uint32]) -> int:
+    """Write the words of normalised code points (split as :func:`tokenise` does) to ``out``
+    joined by spaces, with none between two characters of scripts written without spaces
+    (``dedup.text.key_of``); returns how many code points were written. ``out`` needs
+    ``2 * len(cps)`` slots."""
+    n = cps.shape[0]
+    i = 0
+    m = 0
+    last = 0  # kind of the word before: 0 none, 1 spaced, 2 unspaced
+    while i < n:
+        kind = table[cps[i]]
+        if kind == 0:
+            i += 1
+            continue
+        end = i + 1
+        if kind == 1:
+            while end < n and table[cps[end]] == 1:
+                end += 1
+        if last and not (last == 2 and kind == 2):
+            out[m] = 0x20
+            m += 1
+        for j in range(i, end):
+            out[m] = cps[j]
+            m += 1
+        last = kind
+        i = end
+    return m
 
 
 def key_text(text: str) -> str:
@@ -295,10 +329,13 @@ def key_text(text: str) -> str:
     of scripts written without spaces), what similarity compares."""
     parts = []
     for chunk in text_chunks(text):
-        joined, _, n, _ = words_of(chunk)
-        if n:
-            parts.append(joined.decode("utf-8", "surrogatepass").replace("\x1f", " "))
-    return close_unspaced_gaps(" ".join(parts))
+        cps = _folded(chunk)
+        out = np.empty(2 * len(cps), dtype=np.uint32)
+        m = spaced(cps, word_table(), out)
+        if m:
+            parts.append(out[:m].tobytes().decode("utf-32-le", "surrogatepass"))
+    # Chunks are cut at whitespace, so two characters either side of a cut are two words.
+    return parts[0] if len(parts) == 1 else close_unspaced_gaps(" ".join(parts))
 
 
 def warm_up() -> None:
@@ -306,6 +343,7 @@ def warm_up() -> None:
     share them instead of each making its own."""
     words_of("warm-up Ä")
     words_of("warm-up")
+    key_text("warm-up 北京")
     one = np.ones(1, dtype=np.uint32)
     minhash(np.zeros(1, dtype=np.uint64), 1, one, one, one.copy())
     agreement(np.zeros((1, 1), dtype=np.uint32), np.zeros((1, 2), dtype=np.int64), np.empty(1))

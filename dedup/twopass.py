@@ -34,6 +34,7 @@ from typing import IO, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from . import jsonline
 from .config import Config, InputConfig
 from .errors import InputError
 from .io import JSONL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, parse_record
@@ -123,19 +124,28 @@ def blocks(inputs: Sequence[Input], size: int | None = None) -> Iterator[Block]:
                 line += breaks
 
 
-def _lines(block: Block, inputs: Sequence[Input]) -> Iterator[tuple[int, int, bytes]]:
-    """Line number, byte offset and bytes of each non-blank line of ``block``."""
+def _read(block: Block, inputs: Sequence[Input]) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """The bytes of ``block``, and the line number, start and end (after its newline) in them
+    of each non-blank line."""
     with open(inputs[block.file].path, "rb") as f:
         f.seek(block.start)
         data = f.read(block.end - block.start)
+    found = []
     pos, line = 0, block.first_line
     while pos < len(data):
         end = data.find(b"\n", pos)
         end = len(data) if end < 0 else end + 1
-        raw = data[pos:end]
-        if raw.strip():
-            yield line, block.start + pos, raw
+        if data[pos:end].strip():
+            found.append((line, pos, end))
         pos, line = end, line + 1
+    return data, found
+
+
+def _lines(block: Block, inputs: Sequence[Input]) -> Iterator[tuple[int, int, bytes]]:
+    """Line number, byte offset and bytes of each non-blank line of ``block``."""
+    data, found = _read(block, inputs)
+    for line, start, end in found:
+        yield line, block.start + start, data[start:end]
 
 
 @dataclass(frozen=True)
@@ -322,19 +332,34 @@ def _write_block(
 ) -> bytes:
     """Pass 3: the output lines of a block's records (see :func:`dedup.pipeline.records`), given
     the annotations of its clustered documents and the lines pass 1 skipped. Every other line
-    passed pass 1's checks (the file is the same), so it is only parsed here."""
+    passed pass 1's checks (the file is the same): a canonical one (:mod:`dedup.jsonline`) gets
+    its annotation put before its closing brace, any other is decoded and encoded again."""
     block, annotations, dropped = task
-    out: list[str] = []
-    for line, _, raw in _lines(block, inputs):
+    data, found = _read(block, inputs)
+    closes = jsonline.canonical_lines(data, np.array([s for _, s, _ in found], dtype=np.int64),
+                             np.array([e for _, _, e in found], dtype=np.int64))
+    single = _single_tail()
+    out: list[bytes] = []
+    for (line, start, end), close in zip(found, closes.tolist(), strict=True):
         if line in dropped:
             continue
-        ann = annotations.get(line) or _single()
-        if not annotate_only and not ann["keep"]:
+        ann = annotations.get(line)
+        if ann is not None and not annotate_only and not ann["keep"]:
             continue
-        record = json.loads(raw)
-        record["dedup"] = ann
-        out.append(json.dumps(record, ensure_ascii=False) + "\n")
-    return "".join(out).encode("utf-8")
+        if close >= 0:
+            tail = single if ann is None else b', "dedup": ' + json.dumps(ann, ensure_ascii=False).encode("utf-8") + b"}\n"
+            out += (data[start:close], tail)
+        else:
+            record = json.loads(data[start:end])
+            record["dedup"] = ann or _single()
+            out.append((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+    return b"".join(out)
+
+
+@functools.cache
+def _single_tail() -> bytes:
+    """What ends a canonical line whose document is in no cluster."""
+    return b', "dedup": ' + json.dumps(_single(), ensure_ascii=False).encode("utf-8") + b"}\n"
 
 
 def _single() -> dict[str, Any]:
@@ -413,6 +438,7 @@ def clean_files(
     tasks = [(b, annotations[n], frozenset(docs.dropped.get(n, ()))) for n, b in enumerate(chunks)]
     _check_unchanged(inputs, stamps)
     # New workers: those that verified hold normalised texts, and pages the signatures took.
+    jsonline.warm_up()
     with worker_pool(workers) as pool:
         done = 0
         for block, text in zip(chunks, _ahead(pool, write, tasks, 2 * workers) if pool is not None else map(write, tasks), strict=True):

@@ -76,6 +76,28 @@ def test_same_bytes_as_the_batch_engine(tmp_path: Path, monkeypatch: pytest.Monk
     assert len(rows) == (16 if annotate_only else 6)
 
 
+@pytest.mark.parametrize("annotate_only", [True, False])
+def test_lines_in_every_format_as_the_batch_engine(tmp_path: Path, annotate_only: bool) -> None:
+    """Lines as Python writes them get their annotation spliced in (dedup.jsonline); lines as
+    other tools write them are decoded and encoded: the bytes are the batch engine's either way."""
+    pages = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))[:2]]
+    lines = [
+        json.dumps({"id": "a", "text": pages[0], "n": 3}, ensure_ascii=False),
+        json.dumps({"id": "a2", "text": pages[0] + " Ünïcode", "n": 3}, separators=(",", ":")),
+        json.dumps({"id": "a3", "text": pages[0].upper(), "dedup": {"old": 1}}, ensure_ascii=False),
+        '{"id": "b", "text": "first", "text": ' + json.dumps(pages[1], ensure_ascii=False) + "}",
+        json.dumps({"id": "b2", "text": pages[1], "score": 0.5}, ensure_ascii=False),
+        json.dumps({"id": "c", "text": "caf\u00e9 \u0001 and a short text of its own\twith\ttabs"}, ensure_ascii=False),
+        json.dumps({"id": 7, "text": "a numeric id, \"quoted\" and a backslash \\"}, ensure_ascii=True),
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = Config(only=("duplicates",))
+    paths = [str(tmp_path / "in.jsonl")]
+    got, summary = files_output(paths, config, annotate_only, tmp_path / "out.jsonl")
+    assert got == batch_output(paths, config, annotate_only)
+    assert summary.clusters == 2 and summary.duplicates == 3
+
+
 def test_the_cli_takes_this_path_for_jsonl_files(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_corpus(tmp_path / "in")
     monkeypatch.setattr("dedup.cli._scan", lambda *a, **k: pytest.fail("the batch engine was used"))

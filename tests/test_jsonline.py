@@ -1,0 +1,77 @@
+"""A line is taken as canonical only where decoding and encoding it again gives it back."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.jsonline import canonical_lines
+
+scalars = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                      max_leaves=6)
+records = st.dictionaries(st.text(max_size=8), values, min_size=1, max_size=5)
+
+
+EDITS = [b"\\", b'"', b" ", b"-", b"0", b"\\u0001", b"\\u00e9", b"\\/", b"\x01", b"}", b"\xc3\xa9",
+         b"\xff", b"\xed\xa0\x80", b"\xe2\x82"]  # the last three: not UTF-8, a surrogate, a cut sequence
+
+
+def close_of(line: bytes) -> int:
+    return int(canonical_lines(line, np.array([0]), np.array([len(line)]))[0])
+
+
+def reencoded(line: bytes) -> bytes | None:
+    try:
+        return json.dumps(json.loads(line), ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(records, st.booleans(), st.sampled_from([(", ", ": "), (",", ":"), (", ", ":")]))
+def test_taken_only_when_encoding_gives_the_line_back(record: dict[str, object], ascii_only: bool,
+                                                       separators: tuple[str, str]) -> None:
+    line = json.dumps(record, ensure_ascii=ascii_only, separators=separators).encode("utf-8")
+    close = close_of(line + b"\n")
+    if close >= 0:
+        assert reencoded(line) == line and close == len(line) - 1
+    flat = all(isinstance(v, str | int | None) for v in record.values()) and "dedup" not in record
+    if flat and not ascii_only and separators == (", ", ": "):
+        assert close == len(line) - 1  # what json.dumps writes of a flat record is taken
+
+
+@settings(max_examples=500, deadline=None)
+@given(records, st.data())
+def test_an_edited_line_is_taken_only_when_still_canonical(record: dict[str, object], data: st.DataObject) -> None:
+    line = bytearray(json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(line)))
+        line[at:at] = data.draw(st.sampled_from(EDITS))
+    if close_of(bytes(line)) >= 0:
+        assert reencoded(bytes(line)) == bytes(line)
+
+
+def test_lines_it_leaves_to_json() -> None:
+    for line in [
+        b'{"id": "a", "id": "b"}',  # json.loads keeps the last
+        b'{"id": "a", "dedup": null}',  # json.dumps puts the new annotation in the old one's place
+        b'{"n": -0}', b'{"n": 007}', b'{"n": 1.0}', b'{"t": "caf\\u00e9"}', b'{"t": "\\u001B"}', b'{"t": "\\u000a"}',
+        b'{"t": "a\\/b"}', b'{"t":"x"}', b'{"t": "x"} ', b'{"t": "x"}\r\n', b' {"t": "x"}', b"{}", b'{"t": ["x"]}',
+        b'{"t": "\xff"}', b'{"t": "\xed\xa0\x80"}', b'{"t": "\xc3"}',
+    ]:
+        assert close_of(line) == -1, line
+    for line in [b'{"t": "\\u001b\\n\\"\\\\"}', b'{"n": -12, "z": 0, "b": true, "f": false, "x": null}', b'{"t": "caf\xc3\xa9"}\n']:
+        assert reencoded(line) == line.rstrip(b"\n")
+        assert close_of(line) == len(line.rstrip(b"\n")) - 1, line
+
+
+def test_many_lines_in_one_buffer() -> None:
+    lines = [b'{"a": 1}\n', b'{"a":1}\n', b'{"t": "x y"}\n']
+    data = b"".join(lines)
+    ends = np.cumsum([len(x) for x in lines])
+    starts = ends - [len(x) for x in lines]
+    assert canonical_lines(data, starts, ends).tolist() == [7, -1, ends[2] - 2]
