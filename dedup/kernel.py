@@ -198,25 +198,36 @@ def tokenise(
     n_unspaced = 0
     m = 0
     while i < n:
-        kind = table[cps[i]]
+        c = int(cps[i])
+        kind = table[c]
         if kind == 0:
             i += 1
             continue
-        end = i + 1
-        if kind == 2:
-            n_unspaced += 1
-        else:
-            while end < n and table[cps[end]] == 1:
-                end += 1
         if n_words:
             joined[m] = 0x1F
             m += 1
         crc = 0xFFFFFFFF
-        for j in range(i, end):
-            crc, m = _utf8_crc(int(cps[j]), crc, joined, m)
+        if kind == 2:  # one character, a word on its own
+            n_unspaced += 1
+            crc, m = _utf8_crc(c, crc, joined, m)
+            i += 1
+        else:
+            # Split and hash in one pass over the word, ASCII inline.
+            while True:
+                if c < 0x80:
+                    joined[m] = c
+                    m += 1
+                    crc = _CRC[(crc ^ c) & 0xFF] ^ (crc >> 8)
+                else:
+                    crc, m = _utf8_crc(c, crc, joined, m)
+                i += 1
+                if i >= n:
+                    break
+                c = int(cps[i])
+                if table[c] != 1:
+                    break
         hashes[n_words] = crc ^ 0xFFFFFFFF
         n_words += 1
-        i = end
     return n_words, n_unspaced, m
 
 

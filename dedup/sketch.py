@@ -20,14 +20,18 @@ _ROWS_PER_CHUNK = 1 << 15
 
 
 @lru_cache(maxsize=8)
-@lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
     """datasketch's ``affine32`` permutation parameters ``(a, b)`` for ``num_perm`` and ``seed``
-    (cached: callers must not change them)."""
-    from datasketch import MinHash
+    (cached: callers must not change them).
 
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+    Drawn here as ``MinHash._init_permutations`` draws them (``tests/test_sketch.py`` checks
+    that they are the same), since importing datasketch takes 0.8 s (scipy) before the
+    workers can start.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 def fmix32(h: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
@@ -154,7 +158,9 @@ def candidate_pairs(
     found: list[npt.NDArray[np.int64]] = []
     for band in range(keys.shape[1]):
         col = keys[ids, band]
-        order = np.argsort(col, kind="stable")
+        # Not a stable sort (five times as fast): a bucket's members come in any order, which
+        # changes no pair of a small bucket, and a large bucket's chain is sorted below.
+        order = np.argsort(col)
         sorted_keys = col[order]
         sorted_ids = ids[order]
         if len(sorted_keys) < 2:
@@ -164,22 +170,31 @@ def candidate_pairs(
         ends = np.concatenate((boundaries, [len(sorted_keys)]))
         sizes = ends - starts
         # All buckets of one size at once: a (buckets, size) matrix of members, then every pair.
-        for size in np.unique(sizes[(sizes > 1) & (sizes <= max_bucket)]):
+        for size in np.flatnonzero(np.bincount(sizes[(sizes > 1) & (sizes <= max_bucket)])):
             members = sorted_ids[starts[sizes == size][:, None] + np.arange(size)]
             ii, jj = np.triu_indices(int(size), k=1)
             found.append(_codes(members[:, ii].ravel(), members[:, jj].ravel(), n))
         for s, e in zip(starts[sizes > max_bucket], ends[sizes > max_bucket], strict=True):
-            members = sorted_ids[s:e]
+            members = np.sort(sorted_ids[s:e])
             found.append(_codes(members[:-1], members[1:], n))
         if accept is not None:
-            new = np.unique(np.concatenate(found)) if found else codes[:0]
+            new = _unique(np.concatenate(found)) if found else codes[:0]
             new = new[~_sorted_has(codes, new)]
-            codes = np.union1d(codes, new[accept(_decode(new, n))])
+            codes = np.sort(np.concatenate((codes, new[accept(_decode(new, n))])))  # two sorted runs, no code in both
             found = []
         elif sum(len(f) for f in found) > max(len(codes), 1 << 20):
-            codes = np.unique(np.concatenate((codes, *found)))
+            codes = _unique(np.concatenate((codes, *found)))
             found = []
-    return _decode(np.unique(np.concatenate((codes, *found))), n)
+    return _decode(_unique(np.concatenate((codes, *found))), n)
+
+
+def _unique(codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.unique`` by a sort (numpy 2's hash table is four times slower on these)."""
+    ordered = np.sort(codes)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
 
 
 def _decode(codes: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:

@@ -24,6 +24,7 @@ import functools
 import itertools
 import json
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -383,7 +384,7 @@ def clean_files(
         if progress is not None:
             progress(stage, min(done >> 20, max(1, total >> 20)), max(1, total >> 20))
 
-    # datasketch is imported once, before the workers are forked, not once in each of them.
+    # The permutations are drawn once, before the workers are forked, not once in each of them.
     permutations(nd.num_perm, nd.seed)
     sketch = functools.partial(
         _sketch_block, inputs=inputs, config=config.input, k=nd.shingle_size, num_perm=nd.num_perm, seed=nd.seed
@@ -392,7 +393,11 @@ def clean_files(
         # A few blocks ahead at most: where taking a block's result here is slower than the
         # workers, results would pile up (a signature row, 0.5 KB, for each document).
         results = _ahead(pool, sketch, chunks, 2 * workers) if pool is not None else map(sketch, chunks)
-        lsh_params(nd.lsh_threshold, nd.num_perm)  # the optimiser runs (and is cached) while the workers sketch
+        # The optimiser (and datasketch's import, 0.6 s) runs in a thread while the workers
+        # sketch and this thread takes their results; its answer is cached. Every worker of
+        # this pool is forked already, and those forked later wait for the join below.
+        optimiser = threading.Thread(target=lsh_params, args=(nd.lsh_threshold, nd.num_perm), daemon=True)
+        optimiser.start()
 
         def taken() -> Iterator[Sketches]:
             done = 0
@@ -404,6 +409,7 @@ def clean_files(
         # At most one document a line: the representatives' rows go into one array of that
         # many rows, whose pages past the last row used are never touched (no copy at the end).
         exact = group_exact(taken(), nd.num_perm, capacity=sum(b.lines for b in chunks))
+        optimiser.join()
     if not docs.ids:
         raise InputError(
             "empty corpus: no documents to read" + (f" ({len(summary.skipped)} skipped)" if summary.skipped else "")
@@ -454,13 +460,21 @@ def clean_files(
 def _ahead(pool: Executor, fn: Callable[[Any], _T], tasks: Iterable[Any], ahead: int) -> Iterator[_T]:
     """``pool.map(fn, tasks)`` with at most ``ahead`` tasks handed out and not yet taken: a
     result waits for those before it, and where this process takes them more slowly than the
-    workers make them, ``map`` would keep them all in memory."""
+    workers make them, ``map`` would keep them all in memory.
+
+    The first ``ahead`` tasks are handed out at the call, not at the first result asked for:
+    the workers start while this process does other work.
+    """
     source = iter(tasks)
     pending = deque(pool.submit(fn, task) for task in itertools.islice(source, ahead))
-    while pending:
-        result = pending.popleft().result()
-        pending.extend(pool.submit(fn, task) for task in itertools.islice(source, 1))
-        yield result
+
+    def results() -> Iterator[_T]:
+        while pending:
+            result = pending.popleft().result()
+            pending.extend(pool.submit(fn, task) for task in itertools.islice(source, 1))
+            yield result
+
+    return results()
 
 
 def _stamps(inputs: Sequence[Input]) -> list[tuple[int, int]]:

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from datasketch import MinHash
 
-from dedup.sketch import band_keys, candidate_pairs, lsh_params, signatures
+from dedup.sketch import band_keys, candidate_pairs, lsh_params, permutations, signatures
 from dedup.text import shingles
+
+
+@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 0), (256, 42), (3, 2**32 - 1)])
+def test_permutations_are_datasketchs(num_perm: int, seed: int) -> None:
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    mine = permutations.__wrapped__(num_perm, seed)
+    assert mine[0].dtype == mine[1].dtype == np.uint32
+    assert mine[0].tolist() == a.tolist() and mine[1].tolist() == b.tolist()
 
 
 def test_signature_equals_datasketch_affine32() -> None:
