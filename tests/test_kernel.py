@@ -89,6 +89,36 @@ def test_fold_table_takes_no_code_point_that_composes() -> None:
         assert "".join(map(chr, out[:m])) == normalise(chr(c)), hex(c)
 
 
+def test_tables_are_kept_in_a_file_and_built_again_when_it_is_bad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cache" / "tables-test.npz"
+    monkeypatch.setattr(kernel, "_tables_path", lambda: path)
+    built = (kernel.build_word_table(), *kernel.build_fold_tables())
+
+    def read() -> tuple[np.ndarray, ...]:
+        kernel._tables.cache_clear()
+        return kernel._tables()
+
+    try:
+        for stored in (read(), read()):  # built and written, then read back
+            assert path.exists() and all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(stored, built, strict=True))
+        path.write_bytes(b"not a zip file")
+        assert np.array_equal(read()[0], built[0])
+        np.savez(path, words=built[0][:10], table=built[1], expansions=built[2])  # the wrong shape
+        assert np.array_equal(read()[0], built[0]) and np.load(path)["words"].shape == built[0].shape
+        assert not list(path.parent.glob(".tables-*"))
+    finally:
+        kernel._tables.cache_clear()
+
+
+def test_another_python_or_unicode_reads_another_tables_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = kernel._tables_path()
+    assert path is not None and path.name.startswith("tables-") and kernel._tables_path() == path
+    monkeypatch.setattr(kernel.unicodedata, "unidata_version", "0.0.1")
+    other = kernel._tables_path()
+    monkeypatch.setattr(kernel.sys, "version", "3.99")
+    assert other is not None and len({path.name, other.name, kernel._tables_path().name}) == 3  # type: ignore[union-attr]
+
+
 def test_document_words_key_is_the_python_key_across_chunks() -> None:
     """A document over CHUNK_CHARS is read in pieces; its key and hashes are those of the
     whole text read at once by the Python tokeniser."""
