@@ -328,19 +328,24 @@ def _take(
     return [keys[j] for j in kept], sigs[kept], valid[kept]
 
 
+Piece = bytes | tuple[int, int]  # bytes to write, or the bytes [start, end) of the block's input
+
+
 def _write_block(
     task: tuple[Block, dict[int, dict[str, Any]], frozenset[int]], *, inputs: Sequence[Input], annotate_only: bool
-) -> bytes:
+) -> list[Piece]:
     """Pass 3: the output lines of a block's records (see :func:`dedup.pipeline.records`), given
     the annotations of its clustered documents and the lines pass 1 skipped. Every other line
-    passed pass 1's checks (the file is the same): a canonical one (:mod:`dedup.jsonline`) gets
-    its annotation put before its closing brace, any other is decoded and encoded again."""
+    passed pass 1's checks (the file is the same): a canonical one (:mod:`dedup.jsonline`) is
+    its input up to its closing brace, then its annotation; any other is decoded and encoded
+    again. Pieces of the input are sent back as offsets (:func:`_emit` reads them): the
+    output does not go through a pipe."""
     block, annotations, dropped = task
     data, found = _read(block, inputs)
     closes = jsonline.canonical_lines(data, np.array([s for _, s, _ in found], dtype=np.int64),
-                             np.array([e for _, _, e in found], dtype=np.int64))
+                                      np.array([e for _, _, e in found], dtype=np.int64))
     single = _single_tail()
-    out: list[bytes] = []
+    out: list[Piece] = []
     for (line, start, end), close in zip(found, closes.tolist(), strict=True):
         if line in dropped:
             continue
@@ -349,12 +354,21 @@ def _write_block(
             continue
         if close >= 0:
             tail = single if ann is None else b', "dedup": ' + json.dumps(ann, ensure_ascii=False).encode("utf-8") + b"}\n"
-            out += (data[start:close], tail)
+            out += ((start, close), tail)
         else:
             record = json.loads(data[start:end])
             record["dedup"] = ann or _single()
             out.append((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
-    return b"".join(out)
+    return out
+
+
+def _emit(out: IO[bytes], block: Block, pieces: list[Piece], inputs: Sequence[Input]) -> None:
+    """Write what :func:`_write_block` made of ``block``."""
+    data = memoryview(b"")
+    if any(isinstance(p, tuple) for p in pieces):
+        with open(inputs[block.file].path, "rb") as f:
+            data = memoryview(os.pread(f.fileno(), block.end - block.start, block.start))
+    out.writelines(data[p[0] : p[1]] if isinstance(p, tuple) else p for p in pieces)
 
 
 @functools.cache
@@ -447,8 +461,8 @@ def clean_files(
     jsonline.warm_up()
     with worker_pool(workers) as pool:
         done = 0
-        for block, text in zip(chunks, _ahead(pool, write, tasks, 2 * workers) if pool is not None else map(write, tasks), strict=True):
-            out.write(text)
+        for block, pieces in zip(chunks, _ahead(pool, write, tasks, 2 * workers) if pool is not None else map(write, tasks), strict=True):
+            _emit(out, block, pieces, inputs)
             done += block.end - block.start
             report("writing (MB)", done)
     summary.documents = len(docs.ids)
