@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dedup.boilerplate as bp
-from dedup.boilerplate.features import corpus_counts, count_lines
+from dedup.boilerplate.features import corpus_counts, count_lines, looks_like_code
 from dedup.config import BoilerplateConfig
 from dedup.model import Document
 
@@ -91,3 +94,23 @@ def test_short_headings_shared_across_sites_stay_content() -> None:
         flagged = {doc.text[s.start : s.end]: s.rule for s in found[doc.id]}
         assert heading not in flagged
         assert flagged.get(shared) == "C001"
+
+
+# What looks_like_code means, as one pattern: the split patterns it searches must agree.
+_CODE_SPEC = re.compile(
+    r"[{}]|=>|\(\)|::|[=!]==?|&&|\|\||\w\.\w+\(|\w\([^()]*\)\s*;?\s*$"
+    r"|^\s*(import|from|return|def|class|const|let|var|function|if|for|while|fn|pub|use)\b.*[;:{(,]\s*$"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*"ab1_ .,;:(){}=!<>&|\t\u00e9", "import ", "def ", "x.y(", "f()"]), max_size=20).map("".join))
+def test_code_test_is_the_single_pattern(line: str) -> None:
+    assert looks_like_code(line) == (_CODE_SPEC.search(line) is not None)
+
+
+def test_code_test_on_real_lines() -> None:
+    lines = [line for p in sorted(SEEDS.glob("*.txt")) for line in p.read_text(encoding="utf-8").splitlines()]
+    lines += ["x = foo(bar);", "  return a.b(c)", "if (a && b) {", "print(len(items))", "See the results (2024).", "Call f() now"]
+    assert [looks_like_code(x) for x in lines] == [_CODE_SPEC.search(x) is not None for x in lines]
+    assert looks_like_code("x = foo(bar);") and not looks_like_code("See the results (2024).")
