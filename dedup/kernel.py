@@ -24,6 +24,7 @@ import sys
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -260,11 +261,25 @@ def tokenise(
     by ``\\x1f`` to ``joined``; returns (words, words of no-space scripts, bytes written).
     ``hashes`` needs ``len(cps)`` slots, ``joined`` ``5 * len(cps)``.
     """
-    n = cps.shape[0]
+    return _tokenise_at(cps, cps.shape[0], table, hashes, 0, joined, 0)
+
+
+@njit(cache=True, nogil=True)
+def _tokenise_at(
+    cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
+    n: int,
+    table: npt.NDArray[np.uint8],
+    hashes: npt.NDArray[np.uint64],
+    h0: int,
+    joined: npt.NDArray[np.uint8],
+    j0: int,
+) -> tuple[int, int, int]:
+    """:func:`tokenise` of ``cps[:n]``, writing from ``hashes[h0]`` and ``joined[j0]``; returns
+    (words, words of no-space scripts, end of what was written to ``joined``)."""
     i = 0
     n_words = 0
     n_unspaced = 0
-    m = 0
+    m = j0
     while i < n:
         c = int(cps[i])
         kind = table[c]
@@ -294,7 +309,7 @@ def tokenise(
                 c = int(cps[i])
                 if table[c] != 1:
                     break
-        hashes[n_words] = crc ^ 0xFFFFFFFF
+        hashes[h0 + n_words] = crc ^ 0xFFFFFFFF
         n_words += 1
     return n_words, n_unspaced, m
 
@@ -371,6 +386,69 @@ def words_of(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
     joined = np.empty(5 * len(cps), dtype=np.uint8)
     n_words, n_unspaced, m = tokenise(cps, word_table(), hashes, joined)
     return joined[:m].tobytes(), hashes[:n_words], n_words, n_unspaced
+
+
+@njit(cache=True, nogil=True)
+def _span_words(
+    raw: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    fold_table: npt.NDArray[np.uint32],
+    expansions: npt.NDArray[np.uint32],
+    table: npt.NDArray[np.uint8],
+    scratch: npt.NDArray[np.uint32],
+    hashes: npt.NDArray[np.uint64],
+    joined: npt.NDArray[np.uint8],
+    word_ends: npt.NDArray[np.int64],
+    byte_ends: npt.NDArray[np.int64],
+    unspaced: npt.NDArray[np.int64],
+) -> None:
+    h = 0
+    j = 0
+    for u in range(starts.shape[0]):
+        m = fold(raw[starts[u] : ends[u]], fold_table, expansions, scratch)
+        if m < 0:
+            unspaced[u] = -1  # needs Python's normalisation
+        else:
+            n_words, n_unspaced, j = _tokenise_at(scratch, m, table, hashes, h, joined, j)
+            h += n_words
+            unspaced[u] = n_unspaced
+        word_ends[u] = h
+        byte_ends[u] = j
+
+
+def span_words(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[bytes, npt.NDArray[np.uint64], int, int]]:
+    """:func:`words_of` of each ``text[start:end]``, in one compiled pass over the spans: for a
+    document's lines and sentences, a tenth of the time of one call each."""
+    if not spans:
+        return []
+    raw: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
+    if text.isascii():
+        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    else:
+        raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    starts, ends = np.ascontiguousarray(bounds[:, 0]), np.ascontiguousarray(bounds[:, 1])
+    lengths = ends - starts
+    longest = int(lengths.max())
+    room = int(lengths.sum()) + int(lengths.sum()) // 4 + 16 * len(spans)  # what fold may write, in all
+    hashes = np.empty(room, dtype=np.uint64)
+    joined = np.empty(5 * room, dtype=np.uint8)
+    word_ends, byte_ends, unspaced = (np.empty(len(spans), dtype=np.int64) for _ in range(3))
+    table, expansions = fold_tables()
+    scratch = np.empty(longest + longest // 4 + 16, dtype=np.uint32)
+    _span_words(raw, starts, ends, table, expansions, word_table(), scratch, hashes, joined, word_ends, byte_ends, unspaced)
+    data = joined[: int(byte_ends[-1])].tobytes()
+    out = []
+    w0 = b0 = 0
+    for u, (w1, b1, n_unspaced) in enumerate(zip(word_ends.tolist(), byte_ends.tolist(), unspaced.tolist(), strict=True)):
+        if n_unspaced < 0:
+            s, e = spans[u]
+            out.append(words_of(text[s:e]))
+        else:
+            out.append((data[b0:b1], hashes[w0:w1], w1 - w0, n_unspaced))
+        w0, b0 = w1, b1
+    return out
 
 
 @njit(cache=True, nogil=True)

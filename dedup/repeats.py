@@ -25,7 +25,7 @@ from rapidfuzz.distance import Indel, ScoreAlignment
 from .cluster import keep_rank
 from .config import Config
 from .forked import forked_pool, ranges, shared, workers_for
-from .kernel import key_text, minhash, words_of
+from .kernel import key_text, minhash, span_words, words_of
 from .model import Cluster, Document, Span, SpanRef
 from .sketch import band_keys, candidate_pairs, lsh_params, permutations
 from .text import close_unspaced_gaps, line_spans
@@ -72,7 +72,7 @@ def units(
     Lines inside ``skip`` spans (boilerplate) are left out. The words of each line whose words
     were counted (a line that stayed one unit) go into ``words``, by span."""
     skipped = set(skip)
-    out: list[tuple[int, int]] = []
+    lines: list[tuple[int, int]] = []
     for s, e in line_spans(text):
         if (s, e) in skipped:
             continue
@@ -81,10 +81,15 @@ def units(
         if not stripped:
             continue
         s += len(line) - len(line.lstrip())
-        e = s + len(stripped)
-        # A line of at most LONG_PARAGRAPH_WORDS characters cannot hold more words: skip the count.
-        if len(stripped) > LONG_PARAGRAPH_WORDS:
-            found = words_of(stripped)
+        lines.append((s, s + len(stripped)))
+    # A line of at most LONG_PARAGRAPH_WORDS characters cannot hold more words: no count.
+    # The others are counted in one pass.
+    long = [(s, e) for s, e in lines if e - s > LONG_PARAGRAPH_WORDS]
+    counted = dict(zip(long, span_words(text, long), strict=True))
+    out: list[tuple[int, int]] = []
+    for s, e in lines:
+        found = counted.get((s, e))
+        if found is not None:
             if found[2] > LONG_PARAGRAPH_WORDS:
                 out.extend(_sentences(text, s, e))
                 continue
@@ -111,16 +116,16 @@ def document_passages(
     words: dict[tuple[int, int], Words] = {}
     found = units(text, skip=skip, words=words)
     a, b = permutations(PASSAGE_PERM, seed)
-    out: list[Passage] = []
-    rows: list[npt.NDArray[np.uint32]] = []
-    for ps, pe in found:
-        joined, hashes, n_words, _ = words.get((ps, pe)) or words_of(text[ps:pe])
-        if n_words >= min_words:
-            out.append(Passage(doc_index, ps, pe, close_unspaced_gaps(joined.decode("utf-8", "surrogatepass").replace("\x1f", " "))))
-            row = np.full(PASSAGE_PERM, 0xFFFFFFFF, dtype=np.uint32)
-            minhash(hashes, PASSAGE_SHINGLE, a, b, row)
-            rows.append(row)
-    sigs = np.stack(rows) if rows else np.empty((0, PASSAGE_PERM), dtype=np.uint32)
+    missing = [span for span in found if span not in words]
+    words.update(zip(missing, span_words(text, missing), strict=True))
+    kept = [(span, words[span]) for span in found if words[span][2] >= min_words]
+    out = [
+        Passage(doc_index, ps, pe, close_unspaced_gaps(joined.decode("utf-8", "surrogatepass").replace("\x1f", " ")))
+        for (ps, pe), (joined, _, _, _) in kept
+    ]
+    sigs = np.full((len(kept), PASSAGE_PERM), 0xFFFFFFFF, dtype=np.uint32)
+    for row, (_, (_, hashes, _, _)) in enumerate(kept):
+        minhash(hashes, PASSAGE_SHINGLE, a, b, sigs[row])
     return DocumentPassages(found, out, sigs)
 
 

@@ -141,3 +141,14 @@ def test_texts_without_words(text: str) -> None:
 @given(texts)
 def test_key_text_is_norm_key(text: str) -> None:
     assert kernel.key_text(text) == norm_key(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts, st.data())
+def test_span_words_are_words_of_each_span(text: str, data: st.DataObject) -> None:
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
+    spans = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if a < b]
+    spans += data.draw(st.lists(st.tuples(st.integers(0, len(text)), st.integers(0, len(text))).map(sorted).map(tuple), max_size=3))
+    for (s, e), got in zip(spans, kernel.span_words(text, spans), strict=True):
+        want = kernel.words_of(text[s:e])
+        assert got[0] == want[0] and got[1].tolist() == want[1].tolist() and got[2:] == want[2:]
