@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup.boilerplate as bp
-from dedup.boilerplate.features import corpus_counts, count_lines, looks_like_code
+from dedup.boilerplate.features import _WORD, corpus_counts, count_lines, line_key, looks_like_code
 from dedup.config import BoilerplateConfig
 from dedup.model import Document
 
@@ -114,3 +114,11 @@ def test_code_test_on_real_lines() -> None:
     lines += ["x = foo(bar);", "  return a.b(c)", "if (a && b) {", "print(len(items))", "See the results (2024).", "Call f() now"]
     assert [looks_like_code(x) for x in lines] == [_CODE_SPEC.search(x) is not None for x in lines]
     assert looks_like_code("x = foo(bar);") and not looks_like_code("See the results (2024).")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_an_ascii_lines_words_are_its_keys(line: str) -> None:
+    """document_lines counts an ASCII line's words from its key, not with the word pattern."""
+    key = line_key(line.strip())
+    assert (key.count(" ") + 1 if key else 0) == len(_WORD.findall(line))

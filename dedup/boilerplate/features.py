@@ -176,9 +176,11 @@ def document_lines(
     n = len(lines)
     if n == 0:
         return []
-    words = [_WORD.findall(t) for _, _, t in lines]
-    n_words = [len(w) for w in words]
     stripped = [t.strip() for _, _, t in lines]
+    keys = [line_key(t) for t in stripped]
+    # An ASCII line's words are its key's (runs of letters and digits either way); other lines
+    # are counted by the pattern (case folding can split a word: "İ" folds to "i" and a mark).
+    n_words = [(k.count(" ") + 1 if k else 0) if t.isascii() else len(_WORD.findall(t)) for t, k in zip(stripped, keys, strict=True)]
     ends = [t.endswith(_END_PUNCT) for t in stripped]
     if hits_seen is None:
         hits_seen = {}
@@ -201,11 +203,10 @@ def document_lines(
         longest = max(longest, run)
     chrome = any(hit is not None and hit[1] >= PAGE_CHROME for hit in hits)
     page_like = 1.0 if longest >= PAGE_RUN and chrome else 0.0
-    keys = [line_key(t) for t in stripped]
     in_doc = Counter(keys)
+    words = [_WORD.findall(t) for t in stripped] if page_like or always_features else []
     out = []
     for i, (s, e, _) in enumerate(lines):
-        w = words[i]
         k = n_words[i]
         t = stripped[i]
         hit = hits[i]
@@ -215,6 +216,7 @@ def document_lines(
         if not (page_like or always_features):
             out.append(LineInfo(s, e, rule, score, (), cdocs, csites, keys[i]))
             continue
+        w = words[i]
         window = [j for j in range(max(0, i - 3), min(n, i + 4)) if j != i]
         ctx_short = sum(short[j] for j in window) / len(window) if window else 0.0
         ctx_rule = 1.0 if any(hits[j] is not None for j in range(max(0, i - 3), i)) else 0.0
