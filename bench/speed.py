@@ -12,7 +12,9 @@ I/O included, with that process's own peak memory:
   with ``--dask``, (d) and (e): (b) and (c) with ``--engine dask`` on a local cluster of two
       worker processes, the corpus cut into ``--shards`` JSONL shards;
   (r) where rensa is installed (``pip install rensa``): rensa's ``RMinHash`` and
-      ``RMinHashLSH(threshold=0.5, num_bands=16)`` on the same shingles as (a).
+      ``RMinHashLSH(threshold=0.5, num_bands=16)`` on the same shingles as (a);
+  (t) where datatrove is installed (here, or in the Python given by ``--datatrove-python``):
+      its four-stage MinHash pipeline as its example shows, on two local tasks.
 ``--rows a,d`` runs only some rows (the reference always runs, unless ``--no-reference``). Peak memory is the largest
 sum of proportional set sizes (Pss: shared pages counted in share) over the command's process
 tree, sampled every 0.1 s, or the command's own high-water mark if that is larger.
@@ -184,6 +186,72 @@ def reference_rensa(corpus: Path, out: Path) -> None:
                     f.write(json.dumps([ids[key], ids[other]]) + "\n")
 
 
+def reference_datatrove(corpus: Path, out: Path) -> None:
+    """Row (t): datatrove's MinHash pipeline as its example shows (``examples/minhash_deduplication.py``):
+    signatures, buckets, clusters, filter, with ``MinhashConfig(HashConfig(precision=64),
+    num_buckets=14, hashes_per_bucket=8)`` on two local tasks; the corpus is first cut into two
+    files, since its reader shares out files, not lines. Writes the pairs of each cluster."""
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup import MinhashDedupSignature
+    from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers.jsonl import JsonlWriter
+    from datatrove.utils.hashing import HashConfig
+
+    tasks = 2
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "input").mkdir()
+        with corpus.open(encoding="utf-8") as f:
+            lines = f.readlines()
+        step = -(-len(lines) // tasks)
+        for i in range(tasks):
+            (work / "input" / f"part-{i}.jsonl").write_text("".join(lines[i * step : (i + 1) * step]), encoding="utf-8")
+        del lines
+        config = MinhashConfig(hash_config=HashConfig(precision=64), num_buckets=14, hashes_per_bucket=8)
+        logs = str(work / "logs")
+        LocalPipelineExecutor(
+            pipeline=[JsonlReader(str(work / "input")), MinhashDedupSignature(output_folder=str(work / "sigs"), config=config)],
+            tasks=tasks, workers=tasks, logging_dir=f"{logs}/1",
+        ).run()
+        LocalPipelineExecutor(
+            pipeline=[MinhashDedupBuckets(input_folder=str(work / "sigs"), output_folder=str(work / "buckets"), config=config)],
+            tasks=config.num_buckets, workers=tasks, logging_dir=f"{logs}/2",
+        ).run()
+        LocalPipelineExecutor(
+            pipeline=[MinhashDedupCluster(input_folder=str(work / "buckets"), output_folder=str(work / "remove"), config=config,
+                                          save_cluster_id=True)],
+            tasks=1, logging_dir=f"{logs}/3",
+        ).run()
+        LocalPipelineExecutor(
+            pipeline=[
+                JsonlReader(str(work / "input")),
+                MinhashDedupFilter(input_folder=str(work / "remove"), load_cluster_ids=True,
+                                   exclusion_writer=JsonlWriter(str(work / "removed"), compression=None)),
+                JsonlWriter(str(work / "kept"), compression=None),
+            ],
+            tasks=tasks, workers=tasks, logging_dir=f"{logs}/4",
+        ).run()
+        clusters: dict[int, list[str]] = {}
+        for path in sorted([*(work / "kept").glob("*.jsonl"), *(work / "removed").glob("*.jsonl")]):
+            for line in path.open(encoding="utf-8"):
+                record = json.loads(line)
+                cluster = record["metadata"].get("minhash_cluster_id", -1)
+                if cluster != -1:
+                    clusters.setdefault(cluster, []).append(record["id"])
+    with out.open("w", encoding="utf-8") as f:
+        for members in clusters.values():
+            for a, b in itertools.combinations(sorted(members), 2):
+                f.write(json.dumps([a, b]) + "\n")
+
+
+def _datatrove_python(given: str | None) -> str | None:
+    """An interpreter with datatrove: ``--datatrove-python``, else this one where it has it."""
+    if given:
+        return given
+    return sys.executable if importlib.util.find_spec("datatrove") is not None else None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10_000)
@@ -196,12 +264,17 @@ def main() -> int:
                     help="leave out (a): for corpora where it cannot run (a million documents); no ratios then")
     ap.add_argument("--reference", nargs=2, type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--reference-rensa", nargs=2, type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--reference-datatrove", nargs=2, type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--datatrove-python", help="a Python with datatrove installed, for row (t) (default: this one, if it has it)")
     args = ap.parse_args()
     if args.reference:
         reference(*args.reference)
         return 0
     if args.reference_rensa:
         reference_rensa(*args.reference_rensa)
+        return 0
+    if args.reference_datatrove:
+        reference_datatrove(*args.reference_datatrove)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.corpus or Path(tmp) / "corpus"
@@ -221,6 +294,9 @@ def main() -> int:
         ]
         if importlib.util.find_spec("rensa") is not None:
             rows.append(("(r) rensa, as documented", [sys.executable, str(HERE), "--reference-rensa", str(corpus), str(out)]))
+        datatrove = _datatrove_python(args.datatrove_python)
+        if datatrove is not None:
+            rows.append(("(t) datatrove, as documented", [datatrove, str(HERE), "--reference-datatrove", str(corpus), str(out)]))
         shard_out = Path(tmp) / "shards-out"
         if args.dask:
             shard_dir = Path(tmp) / "shards"
@@ -244,7 +320,7 @@ def main() -> int:
             secs, peak = run(argv)
             if label.startswith("(a)"):
                 base = secs
-            if label.startswith(("(a)", "(r)")):
+            if label.startswith(("(a)", "(r)", "(t)")):
                 pairs = {tuple(json.loads(line)) for line in out.open(encoding="utf-8")}
             elif "dask" in label:
                 with out.open("w", encoding="utf-8") as joined:
