@@ -9,7 +9,10 @@ process parses and writes all the JSON). Here the files are read twice instead:
    exact-copy key and its signature row;
 2. candidates are verified as in the batch engine (:func:`dedup.neardup.cluster_sketched`),
    each text read again from its line when a pair needs it (:class:`LineTexts`);
-3. the workers read the blocks again and write each record with its annotation.
+3. the workers read the blocks again and make each record's output line: a canonical line
+   (:mod:`dedup.jsonline`) is its input with its annotation before the closing brace, sent
+   back as offsets that this process writes from its own read of the block; any other line
+   is decoded and encoded again.
 
 The output is byte for byte that of the batch engine, with the same errors and skipped
 records. What stays in memory per document is its signature row, id, line offset and a few
