@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import sys
 import tempfile
 import unicodedata
@@ -27,6 +28,7 @@ import zipfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -54,19 +56,26 @@ _CRC = _crc_table()
 def word_table() -> npt.NDArray[np.uint8]:
     """Per code point: 2 for a character of a script written without spaces, 1 for a word
     character, 0 otherwise (:func:`build_word_table`, read from the cache)."""
-    return _tables()[0]
+    return _tables()["words"]
 
 
 def fold_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
     """:func:`build_fold_tables`, read from the cache."""
-    _, table, expansions = _tables()
-    return table, expansions
+    tables = _tables()
+    return tables["table"], tables["expansions"]
+
+
+def casefold_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
+    """:func:`build_casefold_tables`, read from the cache."""
+    tables = _tables()
+    return tables["casefold"], tables["casefold_expansions"], tables["word_chars"]
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
-    """The word table and the fold tables, built from this Python's ``re`` and ``unicodedata``
-    (0.4 s) once and then read from a file (2 ms), as numba keeps its compiled code.
+def _tables() -> dict[str, npt.NDArray[Any]]:
+    """The word table, the fold tables and the case-folding tables, built from this Python's
+    ``re`` and ``unicodedata`` (0.7 s) once and then read from a file (a few ms), as numba
+    keeps its compiled code.
 
     The file's name holds a digest of this Python's version, its Unicode version and the
     source of this module and of :mod:`dedup.text`: any change to those builds them again.
@@ -76,24 +85,31 @@ def _tables() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint32], npt.NDArra
     if path is not None:
         try:
             with np.load(path) as stored:
-                words, table, expansions = stored["words"], stored["table"], stored["expansions"]
-            if words.shape == (_MAX_CODE_POINT,) and table.shape == (_TABLE_SIZE,) and words.dtype == np.uint8 \
-                    and table.dtype == expansions.dtype == np.uint32:
-                return words, table, expansions
+                found = {name: stored[name] for name in _TABLES}
+            if all((shape is None or found[name].shape == shape) and found[name].dtype == kind
+                   for name, (shape, kind) in _TABLES.items()):
+                return found
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # not there yet, or unreadable: built again and written over
-    words = build_word_table()
     table, expansions = build_fold_tables()
+    casefold, casefold_expansions, word_chars = build_casefold_tables()
+    built: dict[str, npt.NDArray[Any]] = {"words": build_word_table(), "table": table, "expansions": expansions, "casefold": casefold,
+                                          "casefold_expansions": casefold_expansions, "word_chars": word_chars}
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tables-", suffix=".npz", delete=False) as tmp:
-                np.savez(tmp, words=words, table=table, expansions=expansions)
+                np.savez(tmp, **built)  # type: ignore[arg-type]  # the stub fears ** fills allow_pickle
+            os.chmod(tmp.name, 0o644)  # readable by every user of this installation, as its .pyc files
             os.replace(tmp.name, path)
+            for stale in path.parent.glob("tables-*.npz"):  # of an earlier version of dedup
+                if stale != path:
+                    with contextlib.suppress(OSError):
+                        stale.unlink()
         except OSError:
             with contextlib.suppress(OSError, NameError):
                 os.unlink(tmp.name)
-    return words, table, expansions
+    return built
 
 
 def _tables_path() -> Path | None:
@@ -132,6 +148,16 @@ _DROP = 0xFFFFFFFE  # zero-width characters, removed before normalising
 _OTHER = 0xFFFFFFFF  # needs Python's unicodedata in context
 _EXPAND = 0x80000000  # an offset into the table of expansions (one code point to several)
 
+# Each table kept in the file: its shape (None: any length) and type.
+_TABLES: dict[str, tuple[tuple[int, ...] | None, type]] = {
+    "words": ((_MAX_CODE_POINT,), np.uint8),
+    "table": ((_TABLE_SIZE,), np.uint32),
+    "expansions": (None, np.uint32),
+    "casefold": ((_MAX_CODE_POINT,), np.uint32),
+    "casefold_expansions": (None, np.uint32),
+    "word_chars": ((_MAX_CODE_POINT,), np.uint8),
+}
+
 
 def _all_code_points(stop: int) -> str:
     """Every code point below ``stop``, lone surrogates included, as one string."""
@@ -148,6 +174,71 @@ def _composition_seconds() -> set[int]:
         if len(parts) == 2 and not parts[0].startswith("<"):
             seconds.add(int(parts[1], 16))
     return seconds
+
+
+def build_casefold_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
+    """``str.casefold`` of every code point (it maps each on its own, without context): the
+    first table holds the folded code point, or ``_EXPAND + offset`` into the second, which
+    holds a length and then that many code points (``ß`` → ``ss``). The third is 1 for the
+    code points of ``[^\\W_]``, read from Python's own ``re``."""
+    every = _all_code_points(_MAX_CODE_POINT)
+    # NUL between code points: no code point folds to text holding one, so the pieces are
+    # each code point's folding (one call instead of 1,114,112).
+    folded = ["\0", *"\0".join(every[1:]).casefold().split("\0")]
+    table = np.arange(_MAX_CODE_POINT, dtype=np.uint32)
+    expansions: list[int] = [0]
+    for c, form in enumerate(folded):
+        if len(form) != 1:
+            table[c] = _EXPAND + len(expansions)
+            expansions += [len(form), *(ord(ch) for ch in form)]
+        elif form != every[c]:
+            table[c] = ord(form)
+    word_chars = np.zeros(_MAX_CODE_POINT, dtype=np.uint8)
+    for m in re.finditer(r"[^\W_]+", every):
+        word_chars[m.start() : m.end()] = 1
+    return table, np.asarray(expansions, dtype=np.uint32), word_chars
+
+
+@njit(cache=True, nogil=True)
+def _casefolded_words(
+    cps: npt.NDArray[np.uint32],
+    casefold: npt.NDArray[np.uint32],
+    expansions: npt.NDArray[np.uint32],
+    word_chars: npt.NDArray[np.uint8],
+    out: npt.NDArray[np.uint32],
+) -> int:
+    """:func:`casefolded_words` into ``out`` (``3 * len(cps)`` slots); returns its length."""
+    m = 0
+    pending = False
+    for i in range(cps.shape[0]):
+        f = casefold[cps[i]]
+        n = 1
+        at = 0
+        if f >= 0x80000000:
+            at = f - 0x80000000
+            n = expansions[at]
+        for j in range(n):
+            g = f if at == 0 else expansions[at + 1 + j]
+            if word_chars[g]:
+                if pending and m:
+                    out[m] = 0x20
+                    m += 1
+                pending = False
+                out[m] = g
+                m += 1
+            else:
+                pending = True
+    return m
+
+
+def casefolded_words(text: str) -> str:
+    """The case-folded words of ``text`` (runs of ``[^\\W_]``) joined by single spaces: what
+    ``re.sub(r"[\\W_]+", " ", text.casefold()).strip()`` gives, from tables, four times as fast
+    on text that is not ASCII (``dedup.boilerplate.catalogue.normalise``)."""
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    out = np.empty(3 * len(cps), dtype=np.uint32)
+    m = _casefolded_words(cps, *casefold_tables(), out)
+    return out[:m].tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def build_fold_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
@@ -501,6 +592,7 @@ def warm_up() -> None:
     words_of("warm-up Ä")
     words_of("warm-up")
     key_text("warm-up 北京")
+    casefolded_words("warm-up Ä")
     one = np.ones(1, dtype=np.uint32)
     minhash(np.zeros(1, dtype=np.uint64), 1, one, one, one.copy())
     agreement(np.zeros((1, 1), dtype=np.uint32), np.zeros((1, 2), dtype=np.int64), np.empty(1))

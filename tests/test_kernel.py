@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -91,23 +92,49 @@ def test_fold_table_takes_no_code_point_that_composes() -> None:
 
 def test_tables_are_kept_in_a_file_and_built_again_when_it_is_bad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "cache" / "tables-test.npz"
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "tables-old.npz").write_bytes(b"an earlier version's tables")
     monkeypatch.setattr(kernel, "_tables_path", lambda: path)
-    built = (kernel.build_word_table(), *kernel.build_fold_tables())
+    table, expansions = kernel.build_fold_tables()
+    built = {"words": kernel.build_word_table(), "table": table, "expansions": expansions}
+    built.update(zip(("casefold", "casefold_expansions", "word_chars"), kernel.build_casefold_tables(), strict=True))
 
-    def read() -> tuple[np.ndarray, ...]:
+    def read() -> dict[str, np.ndarray]:
         kernel._tables.cache_clear()
         return kernel._tables()
 
     try:
         for stored in (read(), read()):  # built and written, then read back
-            assert path.exists() and all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(stored, built, strict=True))
+            assert path.exists() and stored.keys() == built.keys()
+            assert all(np.array_equal(stored[k], built[k]) and stored[k].dtype == built[k].dtype for k in built)
+        assert sorted(p.name for p in path.parent.iterdir()) == [path.name]  # the earlier file is gone
+        assert path.stat().st_mode & 0o777 == 0o644
         path.write_bytes(b"not a zip file")
-        assert np.array_equal(read()[0], built[0])
-        np.savez(path, words=built[0][:10], table=built[1], expansions=built[2])  # the wrong shape
-        assert np.array_equal(read()[0], built[0]) and np.load(path)["words"].shape == built[0].shape
-        assert not list(path.parent.glob(".tables-*"))
+        assert np.array_equal(read()["words"], built["words"])
+        np.savez(path, **{**built, "words": built["words"][:10]})  # the wrong shape
+        assert np.array_equal(read()["words"], built["words"]) and np.load(path)["words"].shape == built["words"].shape
+        np.savez(path, words=built["words"], table=built["table"], expansions=built["expansions"])  # a table missing
+        assert np.array_equal(read()["casefold"], built["casefold"])
     finally:
         kernel._tables.cache_clear()
+
+
+_NON_WORDS = re.compile(r"[\W_]+")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(texts, st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=30)))
+def test_casefolded_words_are_the_pattern_on_casefold(text: str) -> None:
+    assert kernel.casefolded_words(text) == _NON_WORDS.sub(" ", text.casefold()).strip()
+
+
+def test_casefolded_words_of_code_points_one_by_one() -> None:
+    """Every seventh code point (expansions, marks, digits, surrogates, the planes above)."""
+    every = kernel._all_code_points(0x110000)
+    for c in range(0, 0x110000, 7):
+        assert kernel.casefolded_words(every[c]) == _NON_WORDS.sub(" ", every[c].casefold()).strip(), hex(c)
+    # "İ" folds to "i" and a combining dot, which is no word character.
+    assert kernel.casefolded_words("Straße İstanbul ǅ ﬃ x_y 12") == "strasse i stanbul ǆ ffi x y 12"
 
 
 def test_another_python_or_unicode_reads_another_tables_file(monkeypatch: pytest.MonkeyPatch) -> None:
