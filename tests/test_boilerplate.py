@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup.boilerplate as bp
+from dedup.boilerplate.catalogue import normalise
 from dedup.boilerplate.features import _WORD, corpus_counts, count_lines, line_key, looks_like_code
 from dedup.config import BoilerplateConfig
 from dedup.model import Document
@@ -122,3 +123,9 @@ def test_an_ascii_lines_words_are_its_keys(line: str) -> None:
     """document_lines counts an ASCII line's words from its key, not with the word pattern."""
     key = line_key(line.strip())
     assert (key.count(" ") + 1 if key else 0) == len(_WORD.findall(line))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*"0123456789 ab-", "\u0663", "\u00e9"]), max_size=30))
+def test_line_key_folds_each_run_of_digits_to_0(line: str) -> None:
+    assert line_key(line) == re.sub(r"\d+", "0", normalise(line))
