@@ -498,8 +498,10 @@ def _span_words(
     j = 0
     for u in range(starts.shape[0]):
         m = fold(raw[starts[u] : ends[u]], fold_table, expansions, scratch)
-        if m < 0:
-            unspaced[u] = -1  # needs Python's normalisation
+        # A span whose code points expand a lot (squared katakana: five words from one code
+        # point) could outgrow the room left: it goes through words_of, as one needing Python.
+        if m < 0 or h + m > hashes.shape[0] or j + 5 * m + 1 > joined.shape[0]:
+            unspaced[u] = -1  # needs Python's normalisation, or more room
         else:
             n_words, n_unspaced, j = _tokenise_at(scratch, m, table, hashes, h, joined, j)
             h += n_words

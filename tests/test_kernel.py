@@ -15,7 +15,17 @@ from hypothesis import strategies as st
 
 from dedup import kernel, neardup
 from dedup.sketch import permutations, signatures
-from dedup.text import CHUNK_CHARS, count_unspaced, norm_key, normalise, shingle_hashes, shingle_size_for, word_hashes, words
+from dedup.text import (
+    CHUNK_CHARS,
+    count_unspaced,
+    line_spans,
+    norm_key,
+    normalise,
+    shingle_hashes,
+    shingle_size_for,
+    word_hashes,
+    words,
+)
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
@@ -176,6 +186,16 @@ def test_span_words_are_words_of_each_span(text: str, data: st.DataObject) -> No
     cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
     spans = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if a < b]
     spans += data.draw(st.lists(st.tuples(st.integers(0, len(text)), st.integers(0, len(text))).map(sorted).map(tuple), max_size=3))
+    for (s, e), got in zip(spans, kernel.span_words(text, spans), strict=True):
+        want = kernel.words_of(text[s:e])
+        assert got[0] == want[0] and got[1].tolist() == want[1].tolist() and got[2:] == want[2:]
+
+
+def test_span_words_with_code_points_that_expand_to_many_words() -> None:
+    """"㌀" folds to four katakana, four words: spans of them fold within the room a longer
+    span makes, and together outgrow what their lengths leave for the words."""
+    text = "a" * 100 + "\n" + "\n".join(["\u3300" * 30] * 6) + "\n" + "\u3300" * 100
+    spans = line_spans(text)
     for (s, e), got in zip(spans, kernel.span_words(text, spans), strict=True):
         want = kernel.words_of(text[s:e])
         assert got[0] == want[0] and got[1].tolist() == want[1].tolist() and got[2:] == want[2:]
