@@ -12,9 +12,9 @@ is canonical when it is a flat object (no nested objects or arrays, no floats) w
 ``", "`` and ``": "`` and nothing else between tokens, whose strings carry only the escapes
 ``json.dumps`` makes (``\\"``, ``\\\\``, ``\\b``, ``\\f``, ``\\n``, ``\\r``, ``\\t``, and
 ``\\u00XX`` in lower case for the other control characters), whose integers have no leading
-zero or ``-0``, whose keys are all different and none is ``dedup``, in valid UTF-8. Any other line (written
-by another tool, with ``\\u`` escapes of non-ASCII text, with a nested field) is decoded and
-encoded as before: the output is the same either way, only slower.
+zero or ``-0``, whose keys are all different and none is ``dedup``, in valid UTF-8. Any other
+line (written by another tool, with ``\\u`` escapes of non-ASCII text, with a nested field) is
+decoded and encoded as before: the output is the same either way, only slower.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-_QUOTE, _BACKSLASH = 0x22, 0x5C
 _SHORT_ESCAPES = np.zeros(256, dtype=np.bool_)
 for _c in b'"\\bfnrt':
     _SHORT_ESCAPES[_c] = True
