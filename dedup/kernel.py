@@ -452,13 +452,16 @@ def agreement(sigs: npt.NDArray[np.uint32], pairs: npt.NDArray[np.int64], out: n
         out[p] = same / width
 
 
-def _folded(text: str) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
-    """The code points of ``normalise(text)``: bytes for ASCII text, else UTF-32 code points."""
-    raw: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
+def _code_points(text: str) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
+    """The code points of ``text``: its bytes where it is ASCII, else its UTF-32."""
     if text.isascii():
-        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    else:
-        raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _folded(text: str) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
+    """The code points of ``normalise(text)``."""
+    raw = _code_points(text)
     cps = np.empty(len(raw) + len(raw) // 4 + 16, dtype=np.uint32)
     m = fold(raw, *fold_tables(), cps)
     if m >= 0:
@@ -515,11 +518,7 @@ def span_words(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[bytes,
     document's lines and sentences, a tenth of the time of one call each."""
     if not spans:
         return []
-    raw: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]
-    if text.isascii():
-        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    else:
-        raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    raw = _code_points(text)
     bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
     starts, ends = np.ascontiguousarray(bounds[:, 0]), np.ascontiguousarray(bounds[:, 1])
     lengths = ends - starts
