@@ -423,66 +423,19 @@ def find_repeats(
         if copy.doc == source.doc and source.start >= copy.start:
             continue
         by_pair.setdefault((copy.doc, source.doc), []).append((copy, source, sim))
-    matched: dict[int, list[tuple[int, list[tuple[Passage, Passage, float]]]]] = {}
+    sections: dict[int, list[tuple[Span, int]]] = {}
     for (copy_doc, src_doc), matches in sorted(by_pair.items()):
-        matched.setdefault(copy_doc, []).append((src_doc, matches))
-    for copy_doc, spans in _each_section(_Matched(docs, doc_units, matched), jobs):
-        out[docs[copy_doc].id] = spans
+        sections.setdefault(copy_doc, []).extend((span, src_doc) for span in _merge(matches, docs))
+    for copy_doc, merged in sections.items():
+        merged.sort(key=lambda item: (item[0].start, item[0].end))
+        grown: list[Span] = []
+        for k, (span, src_doc) in enumerate(merged):
+            lo = grown[-1].end if grown else 0
+            hi = merged[k + 1][0].start if k + 1 < len(merged) else len(docs[copy_doc].text)
+            grown.append(_extend(span, copy_doc, src_doc, docs, doc_units, (lo, hi)))
+        # A copied passage is never also a source and a copy of the same section twice.
+        out[docs[copy_doc].id] = _drop_overlaps(grown)
     return out
-
-
-@dataclass(frozen=True)
-class _Matched:
-    """What the sections of copy documents are made from (shared with forked workers): the
-    documents, their units, and per copy document its matches, by source document in order."""
-
-    docs: Sequence[Document]
-    doc_units: Sequence[tuple[list[tuple[int, int]], list[int]]]
-    matches: Mapping[int, list[tuple[int, list[tuple[Passage, Passage, float]]]]]
-
-
-def _sections(matched: _Matched, copy_doc: int) -> list[Span]:
-    """The repeated sections of one copy document: its matched passages merged into runs per
-    source, then each grown over its neighbours up to the next section."""
-    docs = matched.docs
-    merged: list[tuple[Span, int]] = []
-    for src_doc, matches in matched.matches[copy_doc]:
-        merged.extend((span, src_doc) for span in _merge(matches, docs))
-    merged.sort(key=lambda item: (item[0].start, item[0].end))
-    grown: list[Span] = []
-    for k, (span, src_doc) in enumerate(merged):
-        lo = grown[-1].end if grown else 0
-        hi = merged[k + 1][0].start if k + 1 < len(merged) else len(docs[copy_doc].text)
-        grown.append(_extend(span, copy_doc, src_doc, docs, matched.doc_units, (lo, hi)))
-    # A copied passage is never also a source and a copy of the same section twice.
-    return _drop_overlaps(grown)
-
-
-def _sections_of(copy_docs: list[int]) -> list[list[Span]]:
-    """:func:`_sections` of some copy documents, in a worker."""
-    matched = shared()
-    assert isinstance(matched, _Matched)
-    return [_sections(matched, copy_doc) for copy_doc in copy_docs]
-
-
-def _each_section(matched: _Matched, jobs: int) -> Iterator[tuple[int, list[Span]]]:
-    """Each copy document (in order) with its sections, made in worker processes where there
-    are enough copy documents and the platform can fork: each document's sections depend on
-    its own matches and on the documents alone."""
-    copy_docs = sorted(matched.matches)
-    workers = workers_for(jobs, len(copy_docs), _MIN_COPIES_PER_WORKER)
-    if workers <= 1:
-        for copy_doc in copy_docs:
-            yield copy_doc, _sections(matched, copy_doc)
-        return
-    tasks = [copy_docs[a:b] for a, b in ranges(len(copy_docs), _COPIES_PER_TASK)]
-    with forked_pool(workers, matched) as pool:
-        for task, found in zip(tasks, pool.map(_sections_of, tasks), strict=True):
-            yield from zip(task, found, strict=True)
-
-
-_COPIES_PER_TASK = 100
-_MIN_COPIES_PER_WORKER = 200  # below this, forking costs more than it saves
 
 
 _PAIRS_AT_ONCE = 1 << 16  # candidate pairs aligned in one call

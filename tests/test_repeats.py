@@ -138,16 +138,10 @@ def test_worker_processes_find_the_same_repeats(monkeypatch: pytest.MonkeyPatch)
     alone = rep.find_repeats(docs, (), {}, config, jobs=1)
     monkeypatch.setattr(rep, "_RANGE", 7)
     monkeypatch.setattr(rep, "_MIN_DOCS_PER_WORKER", 10)
-    # Sections are made in the workers too, a few copy documents a task.
-    monkeypatch.setattr(rep, "_COPIES_PER_TASK", 3)
-    monkeypatch.setattr(rep, "_MIN_COPIES_PER_WORKER", 5)
-    pools: list[str] = []
-    monkeypatch.setattr(rep, "forked_pool", lambda workers, obj, f=rep.forked_pool: pools.append(type(obj).__name__) or f(workers, obj))
     seen: list[int] = []
     split = rep.find_repeats(docs, (), {}, config, jobs=2, progress=lambda done, total: seen.append(done))
     assert split == alone
     assert seen == [7, 14, 21, 28, 35, 40]
-    assert pools == ["_Searched", "_Matched"]
     assert sum(len(v) for v in alone.values()) > len(docs)  # the planted paragraphs, at least
 
 
