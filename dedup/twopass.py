@@ -356,8 +356,7 @@ def _write_block(
         if ann is not None and not annotate_only and not ann["keep"]:
             continue
         if close >= 0:
-            tail = single if ann is None else b', "dedup": ' + json.dumps(ann, ensure_ascii=False).encode("utf-8") + b"}\n"
-            out += ((start, close), tail)
+            out += ((start, close), single if ann is None else _tail(ann))
         else:
             record = json.loads(data[start:end])
             record["dedup"] = ann or _single()
@@ -374,10 +373,15 @@ def _emit(out: IO[bytes], block: Block, pieces: list[Piece], inputs: Sequence[In
     out.writelines(data[p[0] : p[1]] if isinstance(p, tuple) else p for p in pieces)
 
 
+def _tail(annotation: dict[str, Any]) -> bytes:
+    """What ends a canonical line in the output: its annotation, the closing brace, a newline."""
+    return b', "dedup": ' + json.dumps(annotation, ensure_ascii=False).encode("utf-8") + b"}\n"
+
+
 @functools.cache
 def _single_tail() -> bytes:
-    """What ends a canonical line whose document is in no cluster."""
-    return b', "dedup": ' + json.dumps(_single(), ensure_ascii=False).encode("utf-8") + b"}\n"
+    """:func:`_tail` of a document in no cluster (most of them)."""
+    return _tail(_single())
 
 
 def _single() -> dict[str, Any]:
