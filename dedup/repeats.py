@@ -25,7 +25,7 @@ from rapidfuzz.distance import Indel, ScoreAlignment
 from .cluster import keep_rank
 from .config import Config
 from .forked import forked_pool, ranges, shared, workers_for
-from .kernel import key_text, minhash, span_words, words_of
+from .kernel import key_text, minhash, span_words
 from .model import Cluster, Document, Span, SpanRef
 from .sketch import band_keys, candidate_pairs, lsh_params, permutations
 from .text import close_unspaced_gaps, line_spans
@@ -112,7 +112,9 @@ def document_passages(
     doc_index: int, text: str, *, min_words: int, seed: int, skip: Sequence[tuple[int, int]] = ()
 ) -> DocumentPassages:
     """The :func:`units` of a document, those long enough (``min_words``) to count as repeats on
-    their own, and their :func:`passage_signatures` rows: each unit's words found once."""
+    their own, and their MinHash rows over word 2-shingles (``PASSAGE_PERM`` permutations: the
+    rows :func:`~dedup.sketch.signatures` gives for their shingle sets): each unit's words
+    found once, by the compiled kernel."""
     words: dict[tuple[int, int], Words] = {}
     found = units(text, skip=skip, words=words)
     a, b = permutations(PASSAGE_PERM, seed)
@@ -132,16 +134,6 @@ def document_passages(
 def passages(doc_index: int, text: str, *, min_words: int, skip: Sequence[tuple[int, int]] = ()) -> list[Passage]:
     """The units of a document long enough (``min_words``) to count as repeats on their own."""
     return document_passages(doc_index, text, min_words=min_words, seed=1, skip=skip).passages  # rows unused
-
-
-def passage_signatures(texts: Sequence[str], seed: int) -> npt.NDArray[np.uint32]:
-    """MinHash rows of passages over their word 2-shingles (``PASSAGE_PERM`` permutations), from
-    the compiled kernel: the rows :func:`~dedup.sketch.signatures` gives for their shingle sets."""
-    a, b = permutations(PASSAGE_PERM, seed)
-    sigs = np.full((len(texts), PASSAGE_PERM), 0xFFFFFFFF, dtype=np.uint32)
-    for row, text in enumerate(texts):
-        minhash(words_of(text)[1], PASSAGE_SHINGLE, a, b, sigs[row])
-    return sigs
 
 
 def passage_band_keys(

@@ -7,7 +7,9 @@ import pytest
 
 import dedup
 from dedup.model import Document
-from dedup.repeats import document_passages, passage_signatures, passages
+from dedup.repeats import document_passages, passages
+from dedup.sketch import signatures
+from dedup.text import norm_key, shingles, words
 
 from .conftest import SEEDS
 
@@ -116,13 +118,16 @@ def test_chinese_paragraph_pasted_twice_is_a_repeat() -> None:
 
 
 def test_document_passages_match_passages_and_their_signatures() -> None:
+    """Keys, word counts and MinHash rows as the pure-Python path makes them."""
     for path in sorted(SEEDS.glob("*.txt")):
         text = path.read_text(encoding="utf-8")
         found = document_passages(0, text, min_words=8, seed=1)
         assert found.passages == passages(0, text, min_words=8)
         assert len(found.passages) > 3
         pieces = [text[p.start : p.end] for p in found.passages]
-        assert np.array_equal(found.signatures, passage_signatures(pieces, 1))
+        assert [p.key for p in found.passages] == [norm_key(x) for x in pieces]
+        assert all(len(words(x)) >= 8 for x in pieces)
+        assert np.array_equal(found.signatures, signatures([shingles(x, 2) for x in pieces], num_perm=64, seed=1))
 
 
 def test_worker_processes_find_the_same_repeats(monkeypatch: pytest.MonkeyPatch) -> None:
