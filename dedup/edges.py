@@ -18,34 +18,44 @@ from concurrent.futures import Executor
 from functools import lru_cache
 
 from .cluster import UnionFind
+from .forked import shared
 from .kernel import key_text
 from .verify import text_similarity
 
 ROUND = 8192  # pairs handed out per round at most
 
-_texts: Sequence[str] = ()
+class Texts:
+    """The texts pairs are read from, as worker processes share them (see
+    :func:`dedup.forked.processes`), with the normalised keys of the last documents aligned.
+    A round's pairs are sorted, so a document's pairs come together; the cache goes with the
+    object, so a new corpus starts with none."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = texts
+        self.key = lru_cache(maxsize=1024)(self._key)
+
+    def _key(self, i: int) -> str:
+        return key_text(self.texts[i])
+
+    def __reduce__(self) -> tuple[type[Texts], tuple[Sequence[str]]]:
+        return (Texts, (self.texts,))  # pickled (to workers that are not forked) without the cache
 
 
-def share_texts(texts: Sequence[str]) -> None:
-    """Worker initialiser: the documents pairs are read from (inherited, not copied, on fork)."""
-    global _texts
-    _texts = texts
-    _key.cache_clear()
+def _shared() -> Texts:
+    texts = shared()
+    assert isinstance(texts, Texts), "a pool for alignment shares an edges.Texts"
+    return texts
 
 
 def shared_texts(start: int, stop: int) -> list[str]:
-    """Texts ``start:stop`` of those :func:`share_texts` was given (in a worker)."""
-    return list(_texts[start:stop])
-
-
-@lru_cache(maxsize=1024)  # a round's pairs are sorted, so a document's pairs come together
-def _key(i: int) -> str:
-    return key_text(_texts[i])
+    """Texts ``start:stop`` of the :class:`Texts` this worker's pool shares."""
+    return list(_shared().texts[start:stop])
 
 
 def _score(task: tuple[int, int, float]) -> float:
     a, b, cutoff = task
-    return text_similarity(_key(a), _key(b), cutoff=cutoff)
+    texts = _shared()
+    return text_similarity(texts.key(a), texts.key(b), cutoff=cutoff)
 
 
 def verify(
@@ -59,7 +69,7 @@ def verify(
     """Align ``pairs`` (in their order) whose documents ``uf`` has not joined yet; join those
     scoring at least ``threshold``. Returns the exact scores of the pairs joined.
 
-    With ``pool`` (whose workers were started with :func:`share_texts`), each round's pairs are
+    With ``pool`` (whose workers share a :class:`Texts`), each round's pairs are
     aligned in parallel; without, one by one, reading texts through ``key``.
     """
     source = iter(pairs)  # read as rounds need them: a million candidates are not held as tuples

@@ -1,6 +1,6 @@
-"""Worker processes forked with one shared object, which they inherit instead of receiving it
-pickled (the documents of a run, the counts of its lines...). Where the platform cannot fork,
-callers run their tasks in their own process."""
+"""Worker processes started with one shared object (the documents of a run, the counts of its
+lines...), every pool of the project made here. Where the platform can fork, the workers
+inherit the object, and the compiled kernels, instead of receiving them pickled."""
 
 from __future__ import annotations
 
@@ -11,16 +11,20 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
+from .kernel import warm_up
+
 _shared: object = None  # in a worker: what its pool was started with
 
 
-def _share(obj: object) -> None:
+def share(obj: object) -> None:
+    """Make ``obj`` what :func:`shared` returns in this process (a worker's initialiser; tests
+    call it to run tasks in threads)."""
     global _shared
     _shared = obj
 
 
 def shared() -> object:
-    """In a worker of :func:`forked_pool`: the object the pool was started with."""
+    """In a worker of :func:`processes`: the object the pool was started with."""
     return _shared
 
 
@@ -53,8 +57,20 @@ def frozen() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def forked_pool(workers: int, obj: object) -> Iterator[ProcessPoolExecutor]:
-    """``workers`` processes forked from this one, each with ``obj`` as :func:`shared`."""
-    context = multiprocessing.get_context("fork")
-    with frozen(), ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_share, initargs=(obj,)) as pool:
+def processes(workers: int, obj: object = None) -> Iterator[ProcessPoolExecutor]:
+    """``workers`` processes, each with ``obj`` as :func:`shared`: forked from this one where
+    the platform can, otherwise started afresh, each sent ``obj`` pickled."""
+    warm_up()  # tables and compiled code made once, before the workers are forked
+    context = multiprocessing.get_context("fork" if can_fork() else "spawn")
+    with frozen(), ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=share, initargs=(obj,)) as pool:
+        yield pool
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int, obj: object = None) -> Iterator[ProcessPoolExecutor | None]:
+    """:func:`processes`, or None for one worker (the caller runs its tasks itself)."""
+    if workers <= 1:
+        yield None
+        return
+    with processes(workers, obj) as pool:
         yield pool

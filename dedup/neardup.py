@@ -5,11 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,8 +17,8 @@ import numpy.typing as npt
 from . import edges
 from .cluster import Lengths, UnionFind, choose_keep, groups
 from .config import NearDupConfig
-from .forked import frozen
-from .kernel import agreement, key_text, minhash, warm_up, words_of
+from .forked import worker_pool
+from .kernel import agreement, key_text, minhash, words_of
 from .model import Cluster
 from .seen import Column, FirstSeen
 from .sketch import BandKeys, candidate_pairs, lsh_params, permutations
@@ -111,23 +109,6 @@ def _pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
-@contextmanager
-def worker_pool(workers: int, texts: Sequence[str] | None = None) -> Iterator[ProcessPoolExecutor | None]:
-    """Worker processes, or None for one; with ``texts``, the workers can align pairs of them
-    (:mod:`dedup.edges`)."""
-    if workers <= 1:
-        yield None
-        return
-    warm_up()  # tables and compiled code made once, before the workers are forked
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    if texts is None:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=edges.share_texts, initargs=(texts,))
-    with frozen(), pool:
-        yield pool
-
-
 def sketch_texts(texts: Sequence[str], config: NearDupConfig) -> Sketches:
     """:func:`sketch_batch` over all ``texts``, batches spread over ``config.jobs`` processes."""
     starts = range(0, len(texts), BATCH)
@@ -169,14 +150,14 @@ def find_clusters(
     n = len(texts)
     starts = range(0, n, BATCH)
     workers = min(config.jobs or os.cpu_count() or 1, len(starts))
-    with worker_pool(workers if len(texts) > 1 else 0, texts) as pool:
+    with worker_pool(workers if len(texts) > 1 else 0, edges.Texts(texts)) as pool:
         results: Iterable[Sketches]
         if sketches is not None:
             known = sketches
             results = ((known[0][s : s + BATCH], known[1][s : s + BATCH], known[2][s : s + BATCH]) for s in starts)
         elif pool is not None:
             # The workers hold the texts already (forked after they were read, see
-            # dedup.edges.share_texts): hand them ranges, not pickled texts.
+            # dedup.edges.Texts): hand them ranges, not pickled texts.
             shared = functools.partial(_sketch_shared, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
             results = pool.map(shared, [(s, min(n, s + BATCH)) for s in starts])
         else:

@@ -24,7 +24,7 @@ from rapidfuzz.distance import Indel, ScoreAlignment
 
 from .cluster import keep_rank
 from .config import Config
-from .forked import forked_pool, ranges, shared, workers_for
+from .forked import processes, ranges, shared, workers_for
 from .kernel import key_text, minhash, span_words
 from .model import Cluster, Document, Span, SpanRef
 from .sketch import band_keys, candidate_pairs, lsh_params, permutations
@@ -507,7 +507,7 @@ def _each_range(searched: _Searched, jobs: int) -> Iterator[tuple[int, list[Docu
         for bounds in bounds_of:
             yield bounds[1], _passages_in(searched, bounds)
         return
-    with forked_pool(workers_for(jobs, n, _MIN_DOCS_PER_WORKER), searched) as pool:
+    with processes(workers_for(jobs, n, _MIN_DOCS_PER_WORKER), searched) as pool:
         for bounds, found in zip(bounds_of, pool.map(_passages_of, bounds_of), strict=True):
             yield bounds[1], _expand(bounds[0], found)
 

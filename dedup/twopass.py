@@ -40,10 +40,12 @@ import numpy.typing as npt
 
 from . import jsonline
 from .config import Config, InputConfig
+from .edges import Texts
 from .errors import InputError
+from .forked import worker_pool
 from .io import JSONL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, parse_record
 from .model import Skipped
-from .neardup import Sketches, cluster_sketched, group_exact, sketch_batch, worker_pool
+from .neardup import Sketches, cluster_sketched, group_exact, sketch_batch
 from .seen import Column, FirstSeen
 from .sketch import lsh_params, permutations
 
@@ -441,7 +443,7 @@ def clean_files(
     if progress is not None:
         progress("verifying candidates", 0, 0)
     try:
-        with worker_pool(workers, texts) as pool:
+        with worker_pool(workers, Texts(texts)) as pool:
             clusters = cluster_sketched(docs.ids, texts, docs.table("chars"), exact, nd, pool=pool)
     finally:
         texts.close()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from dedup import edges
+from dedup import edges, forked, neardup
 from dedup.cluster import UnionFind, groups
 from dedup.config import NearDupConfig
 from dedup.neardup import find_clusters
@@ -40,13 +42,40 @@ def corpus() -> tuple[list[str], list[str]]:
     return [f"d{i}" for i in range(len(texts))], texts
 
 
-def test_parallel_rounds_give_the_same_clusters_as_one_process() -> None:
+def started_pools(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """The start method and size of each pool :mod:`dedup.forked` starts from now on, with
+    batches small enough that the test corpus takes two workers."""
+    monkeypatch.setattr(neardup, "BATCH", 8)
+    pools: list[tuple[str, int]] = []
+
+    class Recorded(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, mp_context: BaseContext, **kwargs: Any) -> None:
+            pools.append((mp_context.get_start_method(), max_workers))
+            super().__init__(max_workers, mp_context, **kwargs)
+
+    monkeypatch.setattr(forked, "ProcessPoolExecutor", Recorded)
+    return pools
+
+
+def test_parallel_rounds_give_the_same_clusters_as_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     ids, texts = corpus()
+    pools = started_pools(monkeypatch)
     one = find_clusters(ids, texts, NearDupConfig(jobs=1))
     two = find_clusters(ids, texts, NearDupConfig(jobs=2))
     assert one == two
+    assert pools == [("fork", 2)]
     # Every edited copy joined its original: six clusters of five.
     assert sorted(len(c.members) for c in one) == [5] * (len(SEEDS) + 1)
+
+
+def test_workers_started_afresh_where_the_platform_cannot_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without fork (macOS, Windows), the pool's workers are spawned and receive the texts
+    pickled: the same clusters as one process."""
+    ids, texts = corpus()
+    pools = started_pools(monkeypatch)
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    assert find_clusters(ids, texts, NearDupConfig(jobs=2)) == find_clusters(ids, texts, NearDupConfig(jobs=1))
+    assert pools == [("spawn", 2)]
 
 
 def test_a_round_never_aligns_a_pair_it_may_already_join(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +93,7 @@ def test_a_round_never_aligns_a_pair_it_may_already_join(monkeypatch: pytest.Mon
         return real(a, b, cutoff=cutoff)
 
     monkeypatch.setattr(edges, "text_similarity", counting)
-    edges.share_texts(texts)
+    forked.share(edges.Texts(texts))
     results = []
     for pool in (None, ThreadPoolExecutor(2)):
         aligned.clear()
@@ -82,7 +111,7 @@ def test_a_failed_pair_leaves_the_later_pairs_to_the_next_round() -> None:
     page = SEEDS[1].read_text(encoding="utf-8")
     other = SEEDS[2].read_text(encoding="utf-8")
     texts = [page, other, edited(page, 0.02, rng)]
-    edges.share_texts(texts)
+    forked.share(edges.Texts(texts))
     uf = UnionFind(3)
     verified = edges.verify([(0, 1), (0, 2), (1, 2)], uf, 0.85, pool=ThreadPoolExecutor(2))
     assert groups(uf) == [[0, 2]]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..config import BoilerplateConfig
-from ..forked import forked_pool, ranges, shared, workers_for
+from ..forked import processes, ranges, shared, workers_for
 from ..model import Document, Span
 from .catalogue import Catalogue, Rule, load_catalogue
 from .classifier import probabilities
@@ -88,7 +88,7 @@ def find_boilerplate(
     to_count = docs if counted is None else counted
     parts = None
     if forking:
-        with forked_pool(workers, to_count) as pool:
+        with processes(workers, to_count) as pool:
             parts = list(pool.map(_count_of, ranges(len(to_count), _RANGE)))
     doc_counts, site_counts = corpus_counts(to_count, prior, parts=parts)
     state = _State(docs, catalogue, doc_counts, site_counts, config)
@@ -105,7 +105,7 @@ def find_boilerplate(
     if not forking:
         hits: dict[tuple[str, bool, bool], tuple[Rule, float] | None] = {}
         return gather(_spans(state, bounds, hits) for bounds in bounds_of)
-    with forked_pool(workers, state) as pool:
+    with processes(workers, state) as pool:
         return gather(pool.map(_spans_of, bounds_of))
 
 
