@@ -88,6 +88,10 @@ class Catalogue:
     rules: tuple[Rule, ...]
     phrase_keys: tuple[str, ...]
     phrase_rules: tuple[int, ...]
+    max_words: int = field(init=False, repr=False, compare=False)  # the most any rule's patterns allow
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_words", max((r.max_words for r in self.rules if r.patterns), default=0))
 
     def pick(self, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Catalogue:
         """The rules chosen by code or category (``--select``), less those ignored (``--ignore``)."""
@@ -281,8 +285,8 @@ def match_line(line: str, catalogue: Catalogue, *, at_start: bool = True, at_end
             rule = catalogue.rules[catalogue.phrase_rules[hit[2]]]
             if rule.applies(at_start=at_start, at_end=at_end):
                 best = (rule, rule.weight * hit[1] / 100.0)
-    if best is not None and best[1] >= 1.0:
-        return best
+    if (best is not None and best[1] >= 1.0) or n_words > catalogue.max_words:
+        return best  # a prose paragraph, most often: longer than any rule's patterns look at
     stripped = line.strip()
     lower = lower_for_patterns(stripped)
     # pattern_matches, inlined: this loop runs for every line of the corpus.
