@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from dedup.boilerplate.catalogue import (
+    PHRASE_CUTOFF,
+    PHRASE_LINE_CHARS,
     load_catalogue,
     lower_for_patterns,
     match_line,
@@ -117,3 +120,26 @@ def test_required_text_and_joined_searches() -> None:
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
 def test_ascii_normalise_is_the_regular_expressions(line: str) -> None:
     assert normalise.__wrapped__(line) == re.sub(r"[\W_]+", " ", line.casefold()).strip()
+
+
+_PHRASES = sorted(set(CATALOGUE.phrase_keys))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_PHRASES),
+    st.text(alphabet="abcdeilnorstu ", max_size=6),
+    st.integers(min_value=0, max_value=6),
+)
+def test_phrases_of_other_lengths_never_match(phrase: str, extra: str, cut: int) -> None:
+    """A phrase left out for its length (see ``Catalogue.by_length``) is one whose fuzzy
+    score could not reach the cutoff: the lines tried are phrases with text cut off or added,
+    the near misses the length test must keep."""
+    for line in (phrase[: max(1, len(phrase) - cut)] + extra, extra + phrase, phrase[cut:]):
+        norm = normalise(line)
+        if not norm or len(norm) > PHRASE_LINE_CHARS:
+            continue
+        kept = set(CATALOGUE.by_length[len(norm)][0])
+        for key in CATALOGUE.phrase_keys:
+            if fuzz.ratio(norm, key) >= PHRASE_CUTOFF * 100:
+                assert key in kept, (norm, key)

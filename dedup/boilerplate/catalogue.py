@@ -23,6 +23,7 @@ from ..kernel import casefolded_words
 
 CATALOGUE = Path(__file__).with_name("catalogue.toml")
 PHRASE_CUTOFF = 0.9
+PHRASE_LINE_CHARS = 80  # longer lines are not compared with the phrases
 # Evidence that is not a catalogue rule, but can be picked the same way.
 EVIDENCE_NAMES = frozenset({"C001", "corpus", "M001", "model", "page"})
 POSITIONS = ("any", "first", "last")
@@ -89,9 +90,12 @@ class Catalogue:
     phrase_keys: tuple[str, ...]
     phrase_rules: tuple[int, ...]
     max_words: int = field(init=False, repr=False, compare=False)  # the most any rule's patterns allow
+    # Per length of a normalised line: the phrase keys that could match it, and their indexes.
+    by_length: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "max_words", max((r.max_words for r in self.rules if r.patterns), default=0))
+        object.__setattr__(self, "by_length", tuple(_phrases_near(self.phrase_keys, n) for n in range(PHRASE_LINE_CHARS + 1)))
 
     def pick(self, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Catalogue:
         """The rules chosen by code or category (``--select``), less those ignored (``--ignore``)."""
@@ -122,6 +126,16 @@ def normalise(line: str) -> str:
 
 
 _ASCII_SPACES = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+
+
+def _phrases_near(keys: Sequence[str], n: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The keys (and their indexes, in order) that a text of ``n`` characters could match: an
+    Indel distance is at least the difference of the lengths, so a similarity of
+    :data:`PHRASE_CUTOFF` needs ``|n − len| ≤ (1 − cutoff)·(n + len)`` (with a margin for
+    rounding: a key kept in vain costs a comparison, one left out would lose a match)."""
+    slack = 1.0 - PHRASE_CUTOFF
+    near = [i for i, k in enumerate(keys) if abs(n - len(k)) <= slack * (n + len(k)) + 1e-6]
+    return tuple(keys[i] for i in near), tuple(near)
 
 
 def _build(rules: Iterable[Rule]) -> Catalogue:
@@ -262,7 +276,7 @@ def rule_matches(rule: Rule, line: str) -> bool:
     norm = normalise(line)
     if not norm or norm.count(" ") + 1 > rule.max_words and not rule.phrases:
         return False
-    if rule.phrases and len(norm) <= 80:
+    if rule.phrases and len(norm) <= PHRASE_LINE_CHARS:
         keys = [normalise(p) for p in rule.phrases]
         if process.extractOne(norm, keys, scorer=fuzz.ratio, score_cutoff=PHRASE_CUTOFF * 100):
             return True
@@ -279,10 +293,12 @@ def match_line(line: str, catalogue: Catalogue, *, at_start: bool = True, at_end
         return None
     n_words = norm.count(" ") + 1
     best: tuple[Rule, float] | None = None
-    if catalogue.phrase_keys and len(norm) <= 80:
-        hit = process.extractOne(norm, catalogue.phrase_keys, scorer=fuzz.ratio, score_cutoff=PHRASE_CUTOFF * 100)
+    # The phrases of about the line's length only: the same best match, a sixth of the time.
+    keys, indexes = catalogue.by_length[len(norm)] if len(norm) <= PHRASE_LINE_CHARS else ((), ())
+    if keys:
+        hit = process.extractOne(norm, keys, scorer=fuzz.ratio, score_cutoff=PHRASE_CUTOFF * 100)
         if hit is not None:
-            rule = catalogue.rules[catalogue.phrase_rules[hit[2]]]
+            rule = catalogue.rules[catalogue.phrase_rules[indexes[hit[2]]]]
             if rule.applies(at_start=at_start, at_end=at_end):
                 best = (rule, rule.weight * hit[1] / 100.0)
     if (best is not None and best[1] >= 1.0) or n_words > catalogue.max_words:
