@@ -118,14 +118,14 @@ class Catalogue:
 def normalise(line: str) -> str:
     """Case-folded words of ``line`` joined by single spaces (what phrases are compared with).
     Cached: each line is normalised for the rules and again for its corpus key."""
-    if line.isascii():  # the same, a quarter quicker: every character not a letter or digit is a space
-        return " ".join(line.lower().translate(_ASCII_SPACES).split())
+    if line.isascii():  # the same, five times as quick: as bytes, a letter lower-cased, any other character but a digit a space
+        return " ".join(line.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split())
     # re.sub(r"[\W_]+", " ", line.casefold()).strip(), from tables (a third of the time;
     # tests/test_kernel.py compares them).
     return casefolded_words(line)
 
 
-_ASCII_SPACES = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+_ASCII_WORDS = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + bytes(range(128, 256))
 
 
 def _phrases_near(keys: Sequence[str], n: int) -> tuple[tuple[str, ...], tuple[int, ...]]:

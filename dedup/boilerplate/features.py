@@ -20,7 +20,7 @@ from .catalogue import EDGE_LINES, Catalogue, Rule, match_line, normalise
 
 _DIGITS = re.compile(r"\d+")
 _DIGIT = re.compile(r"\d")
-_TO_ZERO = str.maketrans("123456789", "000000000")
+_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _WORD = re.compile(r"[^\W_]+")
 _URL = re.compile(r"https?://|www\.|\S+@\S+\.\w+")
 _BULLET = re.compile(r"^\s*([-–—•*●·▪►»>]|\d{1,2}[.)])\s")
@@ -86,11 +86,11 @@ def line_key(line: str) -> str:
     norm = normalise(line)
     if not _DIGIT.search(norm):  # most lines
         return norm
-    if norm.isascii():  # the same as the pattern, a third of the time: every digit 0, runs of 0 one 0
-        zeros = norm.translate(_TO_ZERO)
-        while "00" in zeros:
-            zeros = zeros.replace("00", "0")
-        return zeros
+    if norm.isascii():  # the same as the pattern, a fifth of the time: every digit 0, runs of 0 one 0
+        zeros = norm.encode("ascii").translate(_TO_ZERO)
+        while b"00" in zeros:
+            zeros = zeros.replace(b"00", b"0")
+        return zeros.decode("ascii")
     return _DIGITS.sub("0", norm)
 
 
