@@ -20,6 +20,7 @@ from dedup.boilerplate.catalogue import (
     normalise,
     pattern_matches,
     required_text,
+    required_words,
     rule_matches,
     searches,
 )
@@ -114,6 +115,28 @@ def test_required_text_and_joined_searches() -> None:
     ):
         rule = replace(CATALOGUE.rules[0], patterns=tuple(re.compile(p, re.I) for p in patterns))
         assert pattern_matches(rule, line, lower_for_patterns(line)) is expected
+
+
+def test_required_words() -> None:
+    """A group that matches one of a few fixed texts (the parser factors out their common
+    start) gives them as required words; anything else in the group, flags of its own, a
+    repeat around it or texts too short give none."""
+    assert required_words(re.compile(r"\b(newsletter|inbox)\b.*\b(sign up|subscribe)", re.I)) == ("sign up", "subscribe")
+    assert required_words(re.compile(r"(News(letter)?|INBOX) now", re.I)) == ("inbox", "news", "newsletter")
+    for pattern in (r"(ab|cd)x", r"(\w+|abc)", r"(?i:abc|def)", r"(abc|def)*", r"(a|b)(c|d)(e|f)(g|h)"):
+        assert required_words(re.compile(pattern, re.I)) is None, pattern
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["sign", "up", "subscribe", "news", "newsletter", "inbox", "Inbox", " ", "x"]), max_size=8))
+def test_a_pattern_is_found_only_where_a_required_word_is(parts: list[str]) -> None:
+    line = " ".join(parts)
+    for pattern in (r"\b(newsletter|inbox)\b.*\b(sign up|subscribe)", r"(news(letter)?|inbox) x"):
+        compiled = re.compile(pattern, re.I)
+        words = required_words(compiled)
+        assert words is not None
+        if compiled.search(line):
+            assert any(w in line.lower() for w in words), (pattern, line)
 
 
 @settings(max_examples=500, deadline=None)

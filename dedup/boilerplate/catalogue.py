@@ -208,7 +208,14 @@ def searches(patterns: Sequence[re.Pattern[str]]) -> tuple[tuple[re.Pattern[str]
     call costs less than many), then each other pattern with its :func:`required_text`."""
     # Joined, a pattern's group numbers would change: one that refers to its groups stays alone.
     anchored = [p for p in patterns if _anchored(p) and not _GROUP_REFERENCE.search(p.pattern)]
-    others = tuple((p, required_text(p)) for p in patterns if p not in anchored)
+    # A pattern without required text but with a group that matches one of a few words is
+    # searched where one of them is in the line: one check per word, each searching the whole
+    # pattern (a line with two of them is searched twice, for the same answer).
+    others = tuple(
+        (p, need)
+        for p in patterns if p not in anchored
+        for need in ((required_text(p),) if required_text(p) is not None else required_words(p) or (None,))
+    )
     if len(anchored) < 2 or len({p.flags for p in anchored}) > 1:
         return tuple((p, None) for p in anchored) + others
     try:
@@ -240,6 +247,56 @@ def required_text(pattern: re.Pattern[str]) -> str | None:
             best = run
         run = ""
     return best.lower() or None
+
+
+def required_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Lower-case texts one of which every match of ``pattern`` contains: those a group of the
+    pattern (outside branches and repeats) can match, when that group matches one of a few
+    fixed texts, each of three characters or more (the longest such choice); else None."""
+    best: tuple[str, ...] | None = None
+    for op, arg in sre_parser.parse(pattern.pattern, pattern.flags):
+        if op is not sre_constants.SUBPATTERN or arg[1] or arg[2]:  # a group with flags of its own: left alone
+            continue
+        texts = _fixed_texts(arg[3])
+        if texts and len(texts) <= _MAX_WORDS and min(map(len, texts)) >= 3:
+            choice = tuple(sorted(t.lower() for t in texts))
+            if best is None or min(map(len, choice)) > min(map(len, best)):
+                best = choice
+    return best
+
+
+_MAX_WORDS = 6
+
+
+def _fixed_texts(items: Any) -> set[str] | None:
+    """The texts a parsed pattern matches, when they are a few fixed ones of plain characters
+    (zero-width assertions aside); None otherwise."""
+    texts = {""}
+    for op, arg in items:
+        if op is sre_constants.LITERAL and _plain(chr(arg)):
+            texts = {t + chr(arg) for t in texts}
+        elif op is sre_constants.AT:
+            continue  # \b and the like match no character
+        elif op is sre_constants.SUBPATTERN and not arg[1] and not arg[2]:
+            inner = _fixed_texts(arg[3])
+            if inner is None:
+                return None
+            texts = {t + u for t in texts for u in inner}
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and arg[1] == 1:  # optional, as "(s)?"
+            inner = _fixed_texts(arg[2])
+            if inner is None:
+                return None
+            texts = (texts if arg[0] == 0 else set()) | {t + u for t in texts for u in inner}
+        elif op is sre_constants.BRANCH:
+            branches = [_fixed_texts(b) for b in arg[1]]
+            if any(b is None for b in branches):
+                return None
+            texts = {t + u for t in texts for b in branches if b is not None for u in b}
+        else:
+            return None
+        if len(texts) > _MAX_WORDS:
+            return None
+    return texts
 
 
 def _plain(c: str) -> bool:
