@@ -40,7 +40,9 @@ EXTEND_SCORE = 0.75  # alignment score at which a neighbouring unit joins a veri
 EXTEND_MIN_WORDS = 5
 EXTEND_MAX_CHARS = 800  # alignment is quadratic: a longer step (an unpunctuated page blob) ends the growth
 # A sentence ends at . ! ? … followed by space, or at a CJK full stop, which takes no space.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=\S)|(?<=[。！？])[」』”’）]*\s*(?=\S)")
+# Each match starts with the stop itself (the sentence ends after it): a pattern led by a set of
+# characters lets the search skip to them, twice as fast as one led by a look-behind.
+_SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*\s+(?=\S)|[。！？][」』”’）]*\s*(?=\S)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +56,11 @@ class Passage:
 
 
 def _sentences(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    """The sentences of ``text[start:end]``, as spans (each with its stop, without the spaces
+    after it)."""
     pos = start
     for m in _SENTENCE_END.finditer(text, start, end):
-        yield pos, m.start()
+        yield pos, m.start() + 1
         pos = m.end()
     if pos < end:
         yield pos, end

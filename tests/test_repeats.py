@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dedup
 from dedup.model import Document
-from dedup.repeats import document_passages, passages
+from dedup.repeats import _sentences, document_passages, passages
 from dedup.sketch import signatures
 from dedup.text import norm_key, shingles, words
 
@@ -163,3 +167,22 @@ def test_batched_similarities_equal_text_similarity() -> None:
         got = _similarities(keys, pairs, 0.8, jobs)
         assert got.tolist() == [text_similarity(keys[a], keys[b], cutoff=0.8) for a, b in pairs.tolist()]
     assert got[pairs.tolist().index([4, 5])] > 0.8  # the long pair, word by word
+
+
+_STOPS = [*".!?…。！？", '"', "”", "’", ")", "]", "」", "』", "）", " ", "  ", "\t", "a", "b", "word"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_STOPS), max_size=30))
+def test_sentences_end_after_their_stop(parts: list[str]) -> None:
+    """Sentences split where a stop (with its closing quotes) is followed by spaces, or by
+    anything after a CJK stop: the spans a look-behind pattern gives, for a line that starts
+    with text (as units are)."""
+    text = "x" + "".join(parts) + "y"
+    behind = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=\S)|(?<=[。！？])[」』”’）]*\s*(?=\S)")
+    expected, pos = [], 0
+    for m in behind.finditer(text):
+        expected.append((pos, m.start()))
+        pos = m.end()
+    expected.append((pos, len(text)))
+    assert list(_sentences(text, 0, len(text))) == expected
