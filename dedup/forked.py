@@ -11,8 +11,6 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-from .kernel import warm_up
-
 _shared: object = None  # in a worker: what its pool was started with
 
 
@@ -60,6 +58,8 @@ def frozen() -> Iterator[None]:
 def processes(workers: int, obj: object = None) -> Iterator[ProcessPoolExecutor]:
     """``workers`` processes, each with ``obj`` as :func:`shared`: forked from this one where
     the platform can, otherwise started afresh, each sent ``obj`` pickled."""
+    from .kernel import warm_up  # here: a command that starts no pool need not load the kernel
+
     warm_up()  # tables and compiled code made once, before the workers are forked
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
     with frozen(), ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=share, initargs=(obj,)) as pool:

@@ -19,6 +19,7 @@ from dedup.boilerplate.catalogue import (
     match_line,
     normalise,
     pattern_matches,
+    phrase_key,
     required_text,
     required_words,
     rule_matches,
@@ -166,3 +167,10 @@ def test_phrases_of_other_lengths_never_match(phrase: str, extra: str, cut: int)
         for key in CATALOGUE.phrase_keys:
             if fuzz.ratio(norm, key) >= PHRASE_CUTOFF * 100:
                 assert key in kept, (norm, key)
+
+
+def test_phrase_keys_are_the_normalised_phrases() -> None:
+    """Phrases are normalised without the compiled kernel: the same keys as lines get."""
+    phrases = [p for r in CATALOGUE.rules for p in r.phrases] + ["Ça suffit — İstanbul ß", "ＡＢＣ ﬁle"]
+    assert any(not p.isascii() for p in phrases)
+    assert [phrase_key(p) for p in phrases] == [normalise(p) for p in phrases]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,6 +162,20 @@ def test_rules_command(runner: CliRunner) -> None:
     one = runner.invoke(main, ["rules", "B003"])
     assert "Akismet" in one.output
     assert runner.invoke(main, ["rules", "B999"]).exit_code == 2
+
+
+def test_rules_command_loads_no_compiled_kernel() -> None:
+    """Listing the rules loads the catalogue (with its phrases that are not ASCII) but not
+    numba, whose import and cached kernels took a second of `dedup rules`' 1.5."""
+    code = (
+        "import sys\n"
+        "from dedup.cli import main\n"
+        "try:\n    main(['rules'])\nexcept SystemExit:\n    pass\n"
+        "assert 'numba' not in sys.modules, 'numba was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "B001" in done.stdout
 
 
 def test_select_and_ignore(runner: CliRunner) -> None:

@@ -19,7 +19,6 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from ..errors import ConfigError
-from ..kernel import casefolded_words
 
 CATALOGUE = Path(__file__).with_name("catalogue.toml")
 PHRASE_CUTOFF = 0.9
@@ -121,11 +120,20 @@ def normalise(line: str) -> str:
     if line.isascii():  # the same, five times as quick: as bytes, a letter lower-cased, any other character but a digit a space
         return " ".join(line.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split())
     # re.sub(r"[\W_]+", " ", line.casefold()).strip(), from tables (a third of the time;
-    # tests/test_kernel.py compares them).
+    # tests/test_kernel.py compares them). Imported here: loading the compiled kernel takes
+    # most of a second, which `dedup rules` and a catalogue's loading need not wait for.
+    from ..kernel import casefolded_words
+
     return casefolded_words(line)
 
 
 _ASCII_WORDS = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + bytes(range(128, 256))
+
+
+def phrase_key(phrase: str) -> str:
+    """:func:`normalise` of a phrase, by the definition the compiled kernel implements (the
+    same text; loading the kernel is not worth it for a catalogue's few phrases)."""
+    return normalise(phrase) if phrase.isascii() else re.sub(r"[\W_]+", " ", phrase.casefold()).strip()
 
 
 def _phrases_near(keys: Sequence[str], n: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -144,7 +152,7 @@ def _build(rules: Iterable[Rule]) -> Catalogue:
     owners: list[int] = []
     for index, rule in enumerate(rules):
         for phrase in rule.phrases:
-            keys.append(normalise(phrase))
+            keys.append(phrase_key(phrase))
             owners.append(index)
     return Catalogue(rules=rules, phrase_keys=tuple(keys), phrase_rules=tuple(owners))
 
@@ -334,7 +342,7 @@ def rule_matches(rule: Rule, line: str) -> bool:
     if not norm or norm.count(" ") + 1 > rule.max_words and not rule.phrases:
         return False
     if rule.phrases and len(norm) <= PHRASE_LINE_CHARS:
-        keys = [normalise(p) for p in rule.phrases]
+        keys = [phrase_key(p) for p in rule.phrases]
         if process.extractOne(norm, keys, scorer=fuzz.ratio, score_cutoff=PHRASE_CUTOFF * 100):
             return True
     return norm.count(" ") + 1 <= rule.max_words and pattern_matches(rule, line.strip())
