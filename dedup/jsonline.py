@@ -19,6 +19,9 @@ decoded and encoded as before: the output is the same either way, only slower.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
@@ -97,9 +100,12 @@ def _utf8_end(data: npt.NDArray[np.uint8], i: int, end: int) -> int:
 
 @njit(cache=True, nogil=True)
 def _canonical(data: npt.NDArray[np.uint8], start: int, end: int, short: npt.NDArray[np.bool_], hexes: npt.NDArray[np.int64],
-               has_short: npt.NDArray[np.bool_], key_starts: npt.NDArray[np.int64], key_ends: npt.NDArray[np.int64]) -> int:
+               has_short: npt.NDArray[np.bool_], key_starts: npt.NDArray[np.int64], key_ends: npt.NDArray[np.int64],
+               value_starts: npt.NDArray[np.int64], value_ends: npt.NDArray[np.int64]) -> int:
     """Index of the closing brace of the canonical line ``data[start:end]`` (its newline
-    excluded), or -1."""
+    excluded), or -1. Each key's text (inside its quotes) and value go to ``key_starts``,
+    ``key_ends``, ``value_starts`` and ``value_ends`` (-1 past the last key)."""
+    key_starts[:] = -1
     if end - start < 2 or data[start] != 0x7B or data[end - 1] != 0x7D:
         return -1
     i = start + 1
@@ -117,6 +123,7 @@ def _canonical(data: npt.NDArray[np.uint8], start: int, end: int, short: npt.NDA
         i = k + 2
         if i >= end:
             return -1
+        value_starts[n_keys - 1] = i
         c = data[i]
         if c == 0x22:
             i = _string_end(data, i + 1, end, short, hexes, has_short)
@@ -140,6 +147,7 @@ def _canonical(data: npt.NDArray[np.uint8], start: int, end: int, short: npt.NDA
             i += 4
         else:
             return -1  # a float, an object, an array
+        value_ends[n_keys - 1] = i
         if i == end - 1:
             break  # the closing brace
         if i + 1 >= end or data[i] != 0x2C or data[i + 1] != 0x20:
@@ -169,11 +177,13 @@ def _canonical_lines(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64],
                      out: npt.NDArray[np.int64]) -> None:
     key_starts = np.empty(_MAX_KEYS, dtype=np.int64)
     key_ends = np.empty(_MAX_KEYS, dtype=np.int64)
+    value_starts = np.empty(_MAX_KEYS, dtype=np.int64)
+    value_ends = np.empty(_MAX_KEYS, dtype=np.int64)
     for n in range(starts.shape[0]):
         end = ends[n]
         if end > starts[n] and data[end - 1] == 0x0A:
             end -= 1
-        out[n] = _canonical(data, starts[n], end, short, hexes, has_short, key_starts, key_ends)
+        out[n] = _canonical(data, starts[n], end, short, hexes, has_short, key_starts, key_ends, value_starts, value_ends)
 
 
 def canonical_lines(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -194,6 +204,109 @@ def canonical_lines(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArra
     return out
 
 
+@njit(cache=True, nogil=True)
+def _fields_of_lines(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+                     short: npt.NDArray[np.bool_], hexes: npt.NDArray[np.int64], has_short: npt.NDArray[np.bool_],
+                     names: npt.NDArray[np.uint8], name_ends: npt.NDArray[np.int64], out: npt.NDArray[np.int64]) -> None:
+    key_starts = np.empty(_MAX_KEYS, dtype=np.int64)
+    key_ends = np.empty(_MAX_KEYS, dtype=np.int64)
+    value_starts = np.empty(_MAX_KEYS, dtype=np.int64)
+    value_ends = np.empty(_MAX_KEYS, dtype=np.int64)
+    for n in range(starts.shape[0]):
+        end = ends[n]
+        if end > starts[n] and data[end - 1] == 0x0A:
+            end -= 1
+        if _canonical(data, starts[n], end, short, hexes, has_short, key_starts, key_ends, value_starts, value_ends) < 0:
+            out[n, :, :] = -2
+            continue
+        out[n, :, :] = -1
+        for f in range(name_ends.shape[0]):
+            first = name_ends[f - 1] if f else 0
+            length = name_ends[f] - first
+            for k in range(_MAX_KEYS):
+                if key_starts[k] < 0:
+                    break
+                if key_ends[k] - key_starts[k] != length:
+                    continue
+                same = True
+                for t in range(length):
+                    if data[key_starts[k] + t] != names[first + t]:
+                        same = False
+                        break
+                if same:
+                    out[n, f, 0], out[n, f, 1] = value_starts[k], value_ends[k]
+                    break
+
+
+def record_fields(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64], names: Sequence[str]) -> npt.NDArray[np.int64]:
+    """For each line ``data[starts[n]:ends[n]]``, where it is canonical (see the module's
+    docstring), the span in ``data`` of the value of each field of ``names`` (a string with its
+    quotes), ``(-1, -1)`` for a field it does not have; every span ``(-2, -2)`` for a line that
+    is not canonical (``json.loads`` must read it). An array of shape ``(lines, names, 2)``.
+
+    >>> line = '{"id": 7, "text": "café"}'.encode()
+    >>> record_fields(line, np.array([0]), np.array([len(line)]), ["text", "id", "url"]).tolist()
+    [[[18, 25], [7, 8], [-1, -1]]]
+    """
+    out = np.empty((len(starts), len(names), 2), dtype=np.int64)
+    # A key is compared as json.dumps writes it (escapes and all), without its quotes.
+    encoded = [json.dumps(name, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass") for name in names]
+    name_ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+    _fields_of_lines(np.frombuffer(data, dtype=np.uint8), np.ascontiguousarray(starts, dtype=np.int64),
+                     np.ascontiguousarray(ends, dtype=np.int64), _SHORT_ESCAPES, _LOWER_HEX, _HAS_SHORT_FORM,
+                     np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), name_ends, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _string_code_points(data: npt.NDArray[np.uint8], start: int, end: int, out: npt.NDArray[np.uint32]) -> int:
+    """The code points of the canonical JSON string ``data[start:end]`` (quotes included) into
+    ``out``; returns how many. Only the escapes of canonical lines occur, in valid UTF-8."""
+    m = 0
+    i = start + 1
+    stop = end - 1
+    while i < stop:
+        c = data[i]
+        if c == 0x5C:
+            e = data[i + 1]
+            if e == 0x75:  # \u00XX
+                hi, lo = data[i + 4], data[i + 5]
+                out[m] = ((hi - 0x30) << 4) | (lo - 0x30 if lo <= 0x39 else lo - 0x57)
+                i += 6
+            else:
+                out[m] = (0x08 if e == 0x62 else 0x0C if e == 0x66 else 0x0A if e == 0x6E else 0x0D if e == 0x72
+                          else 0x09 if e == 0x74 else e)
+                i += 2
+        elif c < 0x80:
+            out[m] = c
+            i += 1
+        elif c < 0xE0:
+            out[m] = ((c & 0x1F) << 6) | (data[i + 1] & 0x3F)
+            i += 2
+        elif c < 0xF0:
+            out[m] = ((c & 0x0F) << 12) | ((data[i + 1] & 0x3F) << 6) | (data[i + 2] & 0x3F)
+            i += 3
+        else:
+            out[m] = ((c & 0x07) << 18) | ((data[i + 1] & 0x3F) << 12) | ((data[i + 2] & 0x3F) << 6) | (data[i + 3] & 0x3F)
+            i += 4
+        m += 1
+    return m
+
+
+def string_code_points(data: bytes | npt.NDArray[np.uint8], start: int, end: int) -> npt.NDArray[np.uint32]:
+    """The code points of the string value ``data[start:end]`` of a canonical line (a span
+    :func:`record_fields` gave): what ``json.loads`` would decode, without a Python string.
+
+    >>> string_code_points(b'"caf\\xc3\\xa9"', 0, 7).tolist()
+    [99, 97, 102, 233]
+    """
+    buffer = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes) else data
+    out = np.empty(end - start, dtype=np.uint32)
+    return out[: _string_code_points(buffer, start, end, out)]
+
+
 def warm_up() -> None:
-    """Load (or compile) the scanner now, so that processes forked later share it."""
+    """Load (or compile) the scanners now, so that processes forked later share them."""
     canonical_lines(b"{}", np.zeros(1, dtype=np.int64), np.full(1, 2, dtype=np.int64))
+    record_fields(b'{"a": "b"}', np.zeros(1, dtype=np.int64), np.full(1, 10, dtype=np.int64), ["a"])
+    string_code_points(b'"b"', 0, 3)

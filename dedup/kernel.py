@@ -459,21 +459,23 @@ def _code_points(text: str) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _folded(text: str) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
-    """The code points of ``normalise(text)``."""
-    raw = _code_points(text)
+def _folded(text: str | npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
+    """The code points of ``normalise(text)`` (``text`` a string or its code points)."""
+    raw = _code_points(text) if isinstance(text, str) else text
     cps = np.empty(len(raw) + len(raw) // 4 + 16, dtype=np.uint32)
     m = fold(raw, *fold_tables(), cps)
     if m >= 0:
         return cps[:m]
+    if not isinstance(text, str):
+        text = text.tobytes().decode("utf-32-le", "surrogatepass")
     return np.frombuffer(normalise(text).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
 
 
-def words_of(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
-    """The normalised words of ``text``: the UTF-8 of the words joined by ``\\x1f`` (what the
-    exact-copy key hashes), their CRC-32 hashes, how many words, how many of them characters
-    of scripts written without spaces. The same as ``dedup.text.words`` and
-    ``dedup.text.word_hashes``, without a Python string per word.
+def words_of(text: str | npt.NDArray[np.uint32]) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
+    """The normalised words of ``text`` (a string or its code points): the UTF-8 of the words
+    joined by ``\\x1f`` (what the exact-copy key hashes), their CRC-32 hashes, how many words,
+    how many of them characters of scripts written without spaces. The same as
+    ``dedup.text.words`` and ``dedup.text.word_hashes``, without a Python string per word.
     """
     cps = _folded(text)
     hashes = np.empty(len(cps), dtype=np.uint64)

@@ -22,7 +22,7 @@ from .kernel import agreement, key_text, minhash, words_of
 from .model import Cluster
 from .seen import Column, FirstSeen
 from .sketch import BandKeys, candidate_pairs, lsh_params, permutations
-from .text import shingle_hashes, shingle_size, text_chunks
+from .text import CHUNK_CHARS, shingle_hashes, shingle_size, text_chunks
 
 # Verified near-duplicates on Webis have a 5-gram Jaccard of 0.37 and more; with 128 permutations
 # the estimate's standard deviation is about 0.04, so 0.2 loses none of them.
@@ -32,9 +32,10 @@ MIN_ESTIMATED_JACCARD = 0.2
 BATCH = 4096  # documents fingerprinted and sketched at a time
 
 
-def document_words(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
+def document_words(text: str | npt.NDArray[np.uint32]) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
     """A document's exact-copy key, its word hashes, its number of words and how many of them
-    are characters of scripts written without spaces, reading the text in chunks.
+    are characters of scripts written without spaces, reading the text in chunks. ``text`` may
+    be its code points (as :func:`dedup.jsonline.string_code_points` gives them) instead.
 
     The key hashes the normalised words, so copies that differ only in case, spacing or
     punctuation are exact copies; a document without any word (empty, punctuation only) is an
@@ -42,6 +43,12 @@ def document_words(text: str) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
     (:mod:`dedup.kernel`): no Python string per word, and a 100 MB document costs its hash
     arrays.
     """
+    if not isinstance(text, str):
+        if len(text) <= CHUNK_CHARS:  # one chunk, as text_chunks would give it
+            joined, hashes, n, unspaced = words_of(text)
+            if n:
+                return hashlib.blake2b(joined, digest_size=16).digest(), hashes, n, unspaced
+        text = text.tobytes().decode("utf-32-le", "surrogatepass")
     digest = hashlib.blake2b(digest_size=16)
     parts: list[npt.NDArray[np.uint64]] = []
     n_tokens = n_unspaced = 0
@@ -73,7 +80,7 @@ def fingerprint(text: str, k: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
 Sketches = tuple[list[bytes], npt.NDArray[np.uint32], npt.NDArray[np.bool_]]
 
 
-def sketch_batch(texts: list[str], *, k: int, num_perm: int, seed: int) -> Sketches:
+def sketch_batch(texts: Sequence[str | npt.NDArray[np.uint32]], *, k: int, num_perm: int, seed: int) -> Sketches:
     """Exact-copy keys, signatures and non-empty flags of a batch of texts (a pure function, run
     in worker processes under ``jobs``). Each document's shingles go straight into its
     signature row in the compiled kernel; the row equals :func:`~dedup.sketch.signatures` of

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.jsonline import canonical_lines
+from dedup.jsonline import canonical_lines, record_fields, string_code_points
 
 scalars = st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
@@ -75,3 +75,38 @@ def test_many_lines_in_one_buffer() -> None:
     ends = np.cumsum([len(x) for x in lines])
     starts = ends - [len(x) for x in lines]
     assert canonical_lines(data, starts, ends).tolist() == [7, -1, ends[2] - 2]
+
+
+flat_records = st.fixed_dictionaries(
+    {"text": st.text()},
+    optional={"id": st.one_of(st.text(max_size=6), st.integers(), st.none(), st.booleans()), "url": st.text(max_size=6)},
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(flat_records, st.text(max_size=4))
+def test_fields_and_their_text_read_as_json_reads_them(record: dict[str, object], extra_key: str) -> None:
+    """For a canonical line, the span of each field's value, and a string's code points, are
+    what ``json.loads`` gives; a field the record lacks has no span."""
+    if extra_key not in record:
+        record[extra_key] = 1
+    line = json.dumps(record, ensure_ascii=False).encode("utf-8")
+    fields = record_fields(line, np.array([0]), np.array([len(line)]), ["text", "id", "missing\n"])[0].tolist()
+    if extra_key == "dedup":
+        assert fields == [[-2, -2]] * 3  # not canonical: json must read it
+        return
+    (ts, te), (is_, ie), absent = fields
+    assert absent == [-1, -1]
+    assert json.loads(line[ts:te]) == record["text"]
+    assert "".join(map(chr, string_code_points(line, ts, te))) == record["text"]
+    if "id" in record:
+        assert json.loads(line[is_:ie]) == record["id"]
+    else:
+        assert (is_, ie) == (-1, -1)
+
+
+def test_fields_of_lines_json_must_read() -> None:
+    lines = [b'{"text": "a", "id": 1.5}', b'{"text":"a"}', b'{"text": "\\u00e9"}', b'{"text": "a", "text": "b"}']
+    data = b"\n".join(lines) + b"\n"
+    ends = np.cumsum([len(x) + 1 for x in lines])
+    assert (record_fields(data, ends - np.array([len(x) + 1 for x in lines]), ends, ["text"]) == -2).all()

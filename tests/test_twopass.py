@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -207,3 +209,51 @@ def test_ids_read_back_as_written() -> None:
     for outside in (3000, 4095, -3001):
         with pytest.raises(IndexError):
             ids[outside]
+
+
+def test_lines_read_without_json_as_json_reads_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Canonical lines are read in pass 1 without json.loads (dedup.jsonline.record_fields):
+    the same ids, sizes, keys and signatures as reading every line with parse_record, for ids
+    of every kind, escapes, text that is not ASCII, empty text and lines json must read."""
+    page = (SEEDS / "001_8079b883e0f38971.txt").read_text(encoding="utf-8")
+    records_ = [
+        {"id": "a", "text": page},
+        {"id": "q\"uo\\te\u00e9", "text": "tab\there \"quoted\" \\ back\u0001 caf\u00e9 \u2028 北京 𝔘"},
+        {"id": 12, "text": page.upper()},
+        {"id": -3, "text": ""},
+        {"id": None, "text": "null id"},
+        {"text": "no id at all İstanbul ǅ ﬁ"},
+        {"id": True, "text": "a bool id: refused"},
+        {"id": "n", "text": None},
+        {"id": "f", "text": "a float elsewhere", "score": 0.5},
+        {"id": "s", "text": "   ... !!! "},
+    ]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records_] + ['{"id":"compact","text":"x y z"}']
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    inputs = twopass.jsonl_inputs([str(path)])
+    assert inputs is not None
+    config = dataclasses.replace(Config().input, on_error="skip")
+    block = next(twopass.blocks(inputs))
+
+    def sketch() -> twopass.BlockSketch:
+        return twopass._sketch_block(block, inputs=inputs, config=config, k=5, num_perm=64, seed=1)
+
+    parsed: list[int] = []
+    real_parse = twopass.parse_record
+
+    def counted(raw: bytes, name: str, line: int, *args: object) -> object:
+        parsed.append(line)
+        return real_parse(raw, name, line, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(twopass, "parse_record", counted)
+    quick = sketch()
+    assert parsed == [7, 8, 9, 11]  # a bool id, a null text, a float, compact separators
+    monkeypatch.setattr(twopass.jsonline, "record_fields", lambda data, starts, ends, names: np.full((len(starts), len(names), 2), -2))
+    slow = sketch()
+    assert quick.ids == slow.ids == ["a", "q\"uo\\te\u00e9", "12", "-3", f"{path}:5", f"{path}:6", "f", "s", "compact"]
+    assert [reason for _, reason in quick.skipped] == [reason for _, reason in slow.skipped] and len(quick.skipped) == 2
+    for name in ("lines", "offsets", "sizes", "chars"):
+        assert getattr(quick, name).tolist() == getattr(slow, name).tolist(), name
+    assert quick.sketches[0] == slow.sketches[0]
+    assert (quick.sketches[1] == slow.sketches[1]).all() and (quick.sketches[2] == slow.sketches[2]).all()
