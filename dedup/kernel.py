@@ -459,7 +459,7 @@ def _code_points(text: str) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _folded(text: str | npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
+def folded(text: str | npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32] | npt.NDArray[np.uint8]:
     """The code points of ``normalise(text)`` (``text`` a string or its code points)."""
     raw = _code_points(text) if isinstance(text, str) else text
     cps = np.empty(len(raw) + len(raw) // 4 + 16, dtype=np.uint32)
@@ -477,7 +477,11 @@ def words_of(text: str | npt.NDArray[np.uint32]) -> tuple[bytes, npt.NDArray[np.
     how many of them characters of scripts written without spaces. The same as
     ``dedup.text.words`` and ``dedup.text.word_hashes``, without a Python string per word.
     """
-    cps = _folded(text)
+    return folded_words(folded(text))
+
+
+def folded_words(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
+    """:func:`words_of` of a text from its normalised code points (what :func:`folded` gives)."""
     hashes = np.empty(len(cps), dtype=np.uint64)
     joined = np.empty(5 * len(cps), dtype=np.uint8)
     n_words, n_unspaced, m = tokenise(cps, word_table(), hashes, joined)
@@ -550,7 +554,8 @@ def spaced(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8], table: npt.NDArr
     """Write the words of normalised code points (split as :func:`tokenise` does) to ``out``
     joined by spaces, with none between two characters of scripts written without spaces
     (``dedup.text.key_of``); returns how many code points were written. ``out`` needs
-    ``2 * len(cps)`` slots."""
+    ``2 * len(cps)`` slots; an empty ``out`` only counts them."""
+    write = out.shape[0] > 0
     n = cps.shape[0]
     i = 0
     m = 0
@@ -565,14 +570,22 @@ def spaced(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8], table: npt.NDArr
             while end < n and table[cps[end]] == 1:
                 end += 1
         if last and not (last == 2 and kind == 2):
-            out[m] = 0x20
+            if write:
+                out[m] = 0x20
             m += 1
-        for j in range(i, end):
-            out[m] = cps[j]
-            m += 1
+        if write:
+            for j in range(i, end):
+                out[m + j - i] = cps[j]
+        m += end - i
         last = kind
         i = end
     return m
+
+
+def key_length(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]) -> int:
+    """``len(key_text(text))`` from the normalised code points of a text of one chunk (what
+    :func:`folded` gives), without making the key."""
+    return int(spaced(cps, word_table(), np.empty(0, dtype=np.uint32)))
 
 
 def key_text(text: str) -> str:
@@ -580,7 +593,7 @@ def key_text(text: str) -> str:
     of scripts written without spaces), what similarity compares."""
     parts = []
     for chunk in text_chunks(text):
-        cps = _folded(chunk)
+        cps = folded(chunk)
         out = np.empty(2 * len(cps), dtype=np.uint32)
         m = spaced(cps, word_table(), out)
         if m:

@@ -18,11 +18,12 @@ from . import edges
 from .cluster import Lengths, UnionFind, choose_keep, groups
 from .config import NearDupConfig
 from .forked import worker_pool
-from .kernel import agreement, key_text, minhash, words_of
+from .kernel import agreement, folded, folded_words, key_length, key_text, minhash, words_of
 from .model import Cluster
 from .seen import Column, FirstSeen
 from .sketch import BandKeys, candidate_pairs, lsh_params, permutations
 from .text import CHUNK_CHARS, shingle_hashes, shingle_size, text_chunks
+from .verify import may_reach
 
 # Verified near-duplicates on Webis have a 5-gram Jaccard of 0.37 and more; with 128 permutations
 # the estimate's standard deviation is about 0.04, so 0.2 loses none of them.
@@ -43,11 +44,21 @@ def document_words(text: str | npt.NDArray[np.uint32]) -> tuple[bytes, npt.NDArr
     (:mod:`dedup.kernel`): no Python string per word, and a 100 MB document costs its hash
     arrays.
     """
+    key, hashes, n_tokens, n_unspaced, _ = _document_words(text)
+    return key, hashes, n_tokens, n_unspaced
+
+
+def _document_words(text: str | npt.NDArray[np.uint32]) -> tuple[bytes, npt.NDArray[np.uint64], int, int, int]:
+    """:func:`document_words`, and the length of the text's comparison key
+    (:func:`~dedup.kernel.key_text`), or -1 for a text read in chunks (over
+    :data:`~dedup.text.CHUNK_CHARS` characters)."""
+    if len(text) <= CHUNK_CHARS:  # one chunk, as text_chunks gives it
+        cps = folded(text)
+        joined, hashes, n, unspaced = folded_words(cps)
+        if n:
+            return hashlib.blake2b(joined, digest_size=16).digest(), hashes, n, unspaced, key_length(cps)
+        return _wordless(text), hashes, 0, 0, 0
     if not isinstance(text, str):
-        if len(text) <= CHUNK_CHARS:  # one chunk, as text_chunks would give it
-            joined, hashes, n, unspaced = words_of(text)
-            if n:
-                return hashlib.blake2b(joined, digest_size=16).digest(), hashes, n, unspaced
         text = text.tobytes().decode("utf-32-le", "surrogatepass")
     digest = hashlib.blake2b(digest_size=16)
     parts: list[npt.NDArray[np.uint64]] = []
@@ -63,10 +74,16 @@ def document_words(text: str | npt.NDArray[np.uint32]) -> tuple[bytes, npt.NDArr
         n_tokens += n
         n_unspaced += unspaced
     if not parts:
-        empty = hashlib.blake2b(("\x00" + text.strip()).encode("utf-8", "surrogatepass"), digest_size=16)
-        return empty.digest(), np.empty(0, dtype=np.uint64), 0, 0
+        return _wordless(text), np.empty(0, dtype=np.uint64), 0, 0, 0
     hashes = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return digest.digest(), hashes, n_tokens, n_unspaced
+    return digest.digest(), hashes, n_tokens, n_unspaced, -1
+
+
+def _wordless(text: str | npt.NDArray[np.uint32]) -> bytes:
+    """The exact-copy key of a text without words: its bytes, stripped."""
+    if not isinstance(text, str):
+        text = text.tobytes().decode("utf-32-le", "surrogatepass")
+    return hashlib.blake2b(("\x00" + text.strip()).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def fingerprint(text: str, k: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
@@ -80,18 +97,24 @@ def fingerprint(text: str, k: int) -> tuple[bytes, npt.NDArray[np.uint32]]:
 Sketches = tuple[list[bytes], npt.NDArray[np.uint32], npt.NDArray[np.bool_]]
 
 
-def sketch_batch(texts: Sequence[str | npt.NDArray[np.uint32]], *, k: int, num_perm: int, seed: int) -> Sketches:
+def sketch_batch(
+    texts: Sequence[str | npt.NDArray[np.uint32]], *, k: int, num_perm: int, seed: int,
+    key_lengths: npt.NDArray[np.int64] | None = None,
+) -> Sketches:
     """Exact-copy keys, signatures and non-empty flags of a batch of texts (a pure function, run
     in worker processes under ``jobs``). Each document's shingles go straight into its
     signature row in the compiled kernel; the row equals :func:`~dedup.sketch.signatures` of
-    its :func:`fingerprint`.
+    its :func:`fingerprint`. ``key_lengths``, where given, gets the length of each text's
+    comparison key (-1 where not known), for :func:`cluster_sketched`.
     """
     a, b = permutations(num_perm, seed)
     keys = []
     sigs = np.full((len(texts), num_perm), 0xFFFFFFFF, dtype=np.uint32)
     valid = np.zeros(len(texts), dtype=bool)
     for i, text in enumerate(texts):
-        key, hashes, n_tokens, n_unspaced = document_words(text)
+        key, hashes, n_tokens, n_unspaced, length = _document_words(text)
+        if key_lengths is not None:
+            key_lengths[i] = length
         keys.append(key)
         if n_tokens:
             valid[i] = True
@@ -289,10 +312,13 @@ def cluster_sketched(
     pool: Executor | None,
     prior: int = 0,
     links: Sequence[tuple[int, int]] = (),
+    key_lengths: npt.NDArray[np.int64] | None = None,
 ) -> tuple[Cluster, ...]:
     """The clusters of :func:`find_clusters` once its documents are sketched and grouped:
     band the representatives, verify candidates (in ``pool``, whose workers share ``texts``),
-    choose what each cluster keeps by ``lengths``."""
+    choose what each cluster keeps by ``lengths``. With ``key_lengths`` (see
+    :func:`sketch_batch`), a pair whose lengths alone keep it under the threshold is not
+    aligned (nor its texts read): it would fail anyway."""
     n = len(ids)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
     # Banding lets through pairs whose signatures agree on one band only; the signatures'
@@ -320,7 +346,11 @@ def cluster_sketched(
     uf = UnionFind(n)
     for a, b in (*exact.edges, *links):
         uf.union(a, b)
-    candidates = ((a, b) for a, b in _rows(ordered) if b >= prior)
+    threshold = config.threshold
+    candidates = (
+        (a, b) for a, b in _rows(ordered)
+        if b >= prior and (key_lengths is None or may_reach(int(key_lengths[a]), int(key_lengths[b]), threshold))
+    )
     verified = edges.verify(candidates, uf, config.threshold, pool=pool, key=key)
 
     found = []

@@ -172,6 +172,7 @@ class BlockSketch:
     offsets: npt.NDArray[np.int64]
     sizes: npt.NDArray[np.int64]
     chars: npt.NDArray[np.int64]
+    key_lengths: npt.NDArray[np.int64]  # of each text's comparison key (see dedup.neardup.sketch_batch)
     sketches: Sketches
     skipped: list[tuple[int, str]]  # (line, reason) under --on-error skip
     error: tuple[int, str] | None  # the first bad line otherwise; the block stops there
@@ -211,13 +212,16 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
         texts.append(doc.text)
         where.append((line, block.start + start, end - start))
     table = np.asarray(where, dtype=np.int64).reshape(-1, 3)
+    key_lengths = np.empty(len(texts), dtype=np.int64)
+    sketches = sketch_batch(texts, k=k, num_perm=num_perm, seed=seed, key_lengths=key_lengths)
     return BlockSketch(
         ids=ids,
         lines=table[:, 0].copy(),
         offsets=table[:, 1].copy(),
         sizes=table[:, 2].copy(),
         chars=np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
-        sketches=sketch_batch(texts, k=k, num_perm=num_perm, seed=seed),
+        key_lengths=key_lengths,
+        sketches=sketches,
         skipped=skipped,
         error=error,
     )
@@ -299,7 +303,7 @@ class _Documents:
     seen: FirstSeen = field(default_factory=FirstSeen)  # hash(id) -> its document
     starts: list[int] = field(default_factory=list)  # index of each block's first document
     parts: dict[str, list[npt.NDArray[Any]]] = field(
-        default_factory=lambda: {"files": [], "lines": [], "offsets": [], "sizes": [], "chars": []}
+        default_factory=lambda: {"files": [], "lines": [], "offsets": [], "sizes": [], "chars": [], "key_lengths": []}
     )
     dropped: dict[int, set[int]] = field(default_factory=dict)  # block -> lines skipped (bad, or a duplicate id)
 
@@ -347,7 +351,7 @@ def _take(
     docs.seen.add(hashes[kept], np.arange(start, start + len(kept), dtype=np.int64))
     docs.starts.append(start)
     docs.parts["files"].append(np.full(len(kept), block.file, dtype=np.int32))
-    for table in ("lines", "offsets", "sizes", "chars"):
+    for table in ("lines", "offsets", "sizes", "chars", "key_lengths"):
         docs.parts[table].append(getattr(result, table)[kept])
     skipped.extend(Skipped(where=f"{name}:{line}", reason=reason) for line, reason in sorted(bad))
     if result.error is not None:
@@ -469,7 +473,7 @@ def clean_files(
         progress("verifying candidates", 0, 0)
     try:
         with worker_pool(workers, Texts(texts)) as pool:
-            clusters = cluster_sketched(docs.ids, texts, docs.table("chars"), exact, nd, pool=pool)
+            clusters = cluster_sketched(docs.ids, texts, docs.table("chars"), exact, nd, pool=pool, key_lengths=docs.table("key_lengths"))
     finally:
         texts.close()
     del exact

@@ -42,6 +42,21 @@ def text_similarity(a: str, b: str, *, cutoff: float = 0.0) -> float:
     return float(Indel.normalized_similarity(a, b, score_cutoff=cutoff))
 
 
+def may_reach(len_a: int, len_b: int, cutoff: float) -> bool:
+    """Whether two texts of these lengths could score ``cutoff`` in :func:`text_similarity`:
+    a common subsequence is no longer than the shorter text, so a score is at most
+    ``2·min / (len_a + len_b)``. Negative lengths (not known), and two texts aligned by words
+    (both over :data:`LONG_CHARS`), may always. A pair this rules out scores 0.0 at ``cutoff``.
+
+    >>> may_reach(1000, 1200, 0.85), may_reach(1000, 1400, 0.85)
+    (True, False)
+    """
+    if len_a < 0 or len_b < 0 or (len_a > LONG_CHARS and len_b > LONG_CHARS) or len_a == len_b:
+        return True
+    # With a margin for rounding: a pair let through in vain costs an alignment, never a result.
+    return 2 * min(len_a, len_b) >= (cutoff - 1e-9) * (len_a + len_b)
+
+
 LONG_CHARS = 20_000
 FIRST_TRY = 0.97
 FIRST_TRY_CHARS = 2_000
