@@ -351,7 +351,7 @@ def cluster_sketched(
         (a, b) for a, b in _rows(ordered)
         if b >= prior and (key_lengths is None or may_reach(int(key_lengths[a]), int(key_lengths[b]), threshold))
     )
-    verified = edges.verify(candidates, uf, config.threshold, pool=pool, key=key)
+    verified = edges.verify(candidates, uf, threshold, pool=pool, key=key)
 
     found = []
     for members in groups(uf):

@@ -9,6 +9,10 @@ from collections import Counter
 
 from rapidfuzz.distance import Indel
 
+LONG_CHARS = 20_000  # two texts both longer than this are aligned word by word
+FIRST_TRY = 0.97  # long texts are aligned at this cutoff first (see text_similarity)
+FIRST_TRY_CHARS = 2_000  # ... when both are at least this long (shorter ones gain nothing)
+
 
 def text_similarity(a: str, b: str, *, cutoff: float = 0.0) -> float:
     """Indel similarity ``2·LCS / (len(a) + len(b))`` of two normalised texts, by characters (by
@@ -56,7 +60,3 @@ def may_reach(len_a: int, len_b: int, cutoff: float) -> bool:
     # With a margin for rounding: a pair let through in vain costs an alignment, never a result.
     return 2 * min(len_a, len_b) >= (cutoff - 1e-9) * (len_a + len_b)
 
-
-LONG_CHARS = 20_000
-FIRST_TRY = 0.97
-FIRST_TRY_CHARS = 2_000
