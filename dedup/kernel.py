@@ -345,12 +345,13 @@ def tokenise(
     table: npt.NDArray[np.uint8],
     hashes: npt.NDArray[np.uint64],
     joined: npt.NDArray[np.uint8],
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, int]:
     """Split normalised code points into words as ``WORD_RE.findall`` does.
 
     Writes each word's CRC-32 (of its UTF-8) to ``hashes`` and the UTF-8 of the words joined
-    by ``\\x1f`` to ``joined``; returns (words, words of no-space scripts, bytes written).
-    ``hashes`` needs ``len(cps)`` slots, ``joined`` ``5 * len(cps)``.
+    by ``\\x1f`` to ``joined``; returns (words, words of no-space scripts, bytes written, length
+    of the words joined as :func:`spaced` joins them). ``hashes`` needs ``len(cps)`` slots,
+    ``joined`` ``5 * len(cps)``.
     """
     return _tokenise_at(cps, cps.shape[0], table, hashes, 0, joined, 0)
 
@@ -364,13 +365,15 @@ def _tokenise_at(
     h0: int,
     joined: npt.NDArray[np.uint8],
     j0: int,
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, int]:
     """:func:`tokenise` of ``cps[:n]``, writing from ``hashes[h0]`` and ``joined[j0]``; returns
-    (words, words of no-space scripts, end of what was written to ``joined``)."""
+    (words, words of no-space scripts, end of what was written to ``joined``, spaced length)."""
     i = 0
     n_words = 0
     n_unspaced = 0
     m = j0
+    length = 0  # of the words joined by spaces, none between two of a no-space script
+    last = 0  # kind of the word before: 0 none, 1 spaced, 2 unspaced
     while i < n:
         c = int(cps[i])
         kind = table[c]
@@ -380,6 +383,10 @@ def _tokenise_at(
         if n_words:
             joined[m] = 0x1F
             m += 1
+        if last and not (last == 2 and kind == 2):
+            length += 1
+        last = kind
+        start = i
         crc = 0xFFFFFFFF
         if kind == 2:  # one character, a word on its own
             n_unspaced += 1
@@ -402,7 +409,8 @@ def _tokenise_at(
                     break
         hashes[h0 + n_words] = crc ^ 0xFFFFFFFF
         n_words += 1
-    return n_words, n_unspaced, m
+        length += i - start
+    return n_words, n_unspaced, m, length
 
 
 @njit(cache=True, nogil=True)
@@ -477,15 +485,17 @@ def words_of(text: str | npt.NDArray[np.uint32]) -> tuple[bytes, npt.NDArray[np.
     how many of them characters of scripts written without spaces. The same as
     ``dedup.text.words`` and ``dedup.text.word_hashes``, without a Python string per word.
     """
-    return folded_words(folded(text))
+    joined, hashes, n_words, n_unspaced, _ = folded_words(folded(text))
+    return joined, hashes, n_words, n_unspaced
 
 
-def folded_words(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]) -> tuple[bytes, npt.NDArray[np.uint64], int, int]:
-    """:func:`words_of` of a text from its normalised code points (what :func:`folded` gives)."""
+def folded_words(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]) -> tuple[bytes, npt.NDArray[np.uint64], int, int, int]:
+    """:func:`words_of` of a text from its normalised code points (what :func:`folded` gives),
+    and the length of its comparison key (``len(key_text(text))`` for a text of one chunk)."""
     hashes = np.empty(len(cps), dtype=np.uint64)
     joined = np.empty(5 * len(cps), dtype=np.uint8)
-    n_words, n_unspaced, m = tokenise(cps, word_table(), hashes, joined)
-    return joined[:m].tobytes(), hashes[:n_words], n_words, n_unspaced
+    n_words, n_unspaced, m, length = tokenise(cps, word_table(), hashes, joined)
+    return joined[:m].tobytes(), hashes[:n_words], n_words, n_unspaced, length
 
 
 @njit(cache=True, nogil=True)
@@ -512,7 +522,7 @@ def _span_words(
         if m < 0 or h + m > hashes.shape[0] or j + 5 * m + 1 > joined.shape[0]:
             unspaced[u] = -1  # needs Python's normalisation, or more room
         else:
-            n_words, n_unspaced, j = _tokenise_at(scratch, m, table, hashes, h, joined, j)
+            n_words, n_unspaced, j, _ = _tokenise_at(scratch, m, table, hashes, h, joined, j)
             h += n_words
             unspaced[u] = n_unspaced
         word_ends[u] = h
@@ -554,8 +564,7 @@ def spaced(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8], table: npt.NDArr
     """Write the words of normalised code points (split as :func:`tokenise` does) to ``out``
     joined by spaces, with none between two characters of scripts written without spaces
     (``dedup.text.key_of``); returns how many code points were written. ``out`` needs
-    ``2 * len(cps)`` slots; an empty ``out`` only counts them."""
-    write = out.shape[0] > 0
+    ``2 * len(cps)`` slots."""
     n = cps.shape[0]
     i = 0
     m = 0
@@ -570,22 +579,14 @@ def spaced(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8], table: npt.NDArr
             while end < n and table[cps[end]] == 1:
                 end += 1
         if last and not (last == 2 and kind == 2):
-            if write:
-                out[m] = 0x20
+            out[m] = 0x20
             m += 1
-        if write:
-            for j in range(i, end):
-                out[m + j - i] = cps[j]
-        m += end - i
+        for j in range(i, end):
+            out[m] = cps[j]
+            m += 1
         last = kind
         i = end
     return m
-
-
-def key_length(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8]) -> int:
-    """``len(key_text(text))`` from the normalised code points of a text of one chunk (what
-    :func:`folded` gives), without making the key."""
-    return int(spaced(cps, word_table(), np.empty(0, dtype=np.uint32)))
 
 
 def key_text(text: str) -> str:

@@ -18,7 +18,7 @@ from . import edges
 from .cluster import Lengths, UnionFind, choose_keep, groups
 from .config import NearDupConfig
 from .forked import worker_pool
-from .kernel import agreement, folded, folded_words, key_length, key_text, minhash, words_of
+from .kernel import agreement, folded, folded_words, key_text, minhash, words_of
 from .model import Cluster
 from .seen import Column, FirstSeen
 from .sketch import BandKeys, candidate_pairs, lsh_params, permutations
@@ -53,10 +53,9 @@ def _document_words(text: str | npt.NDArray[np.uint32]) -> tuple[bytes, npt.NDAr
     (:func:`~dedup.kernel.key_text`), or -1 for a text read in chunks (over
     :data:`~dedup.text.CHUNK_CHARS` characters)."""
     if len(text) <= CHUNK_CHARS:  # one chunk, as text_chunks gives it
-        cps = folded(text)
-        joined, hashes, n, unspaced = folded_words(cps)
+        joined, hashes, n, unspaced, length = folded_words(folded(text))
         if n:
-            return hashlib.blake2b(joined, digest_size=16).digest(), hashes, n, unspaced, key_length(cps)
+            return hashlib.blake2b(joined, digest_size=16).digest(), hashes, n, unspaced, length
         return _wordless(text), hashes, 0, 0, 0
     if not isinstance(text, str):
         text = text.tobytes().decode("utf-32-le", "surrogatepass")
