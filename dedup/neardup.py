@@ -129,9 +129,24 @@ def _agreement(sigs: npt.NDArray[np.uint32], pairs: npt.NDArray[np.int64]) -> np
     return out
 
 
-def _sketch_shared(bounds: tuple[int, int], *, k: int, num_perm: int, seed: int) -> Sketches:
-    """:func:`sketch_batch` of the worker's shared texts ``bounds[0]:bounds[1]``."""
-    return sketch_batch(edges.shared_texts(*bounds), k=k, num_perm=num_perm, seed=seed)
+def _sketch_measured(texts: Sequence[str], *, k: int, num_perm: int, seed: int) -> tuple[Sketches, npt.NDArray[np.int64]]:
+    """:func:`sketch_batch` of ``texts``, and the lengths of their comparison keys."""
+    lengths = np.empty(len(texts), dtype=np.int64)
+    return sketch_batch(texts, k=k, num_perm=num_perm, seed=seed, key_lengths=lengths), lengths
+
+
+def _sketch_shared(bounds: tuple[int, int], *, k: int, num_perm: int, seed: int) -> tuple[Sketches, npt.NDArray[np.int64]]:
+    """:func:`_sketch_measured` of the worker's shared texts ``bounds[0]:bounds[1]``."""
+    return _sketch_measured(edges.shared_texts(*bounds), k=k, num_perm=num_perm, seed=seed)
+
+
+def _keeping_lengths(
+    measured: Iterable[tuple[Sketches, npt.NDArray[np.int64]]], lengths: list[npt.NDArray[np.int64]]
+) -> Iterator[Sketches]:
+    """The sketches of each batch of ``measured``, as it comes, keeping its key lengths in ``lengths``."""
+    for batch, found in measured:
+        lengths.append(found)
+        yield batch
 
 
 def _pair(a: int, b: int) -> tuple[int, int]:
@@ -181,6 +196,7 @@ def find_clusters(
     workers = min(config.jobs or os.cpu_count() or 1, len(starts))
     with worker_pool(workers if len(texts) > 1 else 0, edges.Texts(texts)) as pool:
         results: Iterable[Sketches]
+        measured: Iterable[tuple[Sketches, npt.NDArray[np.int64]]] = ()
         if sketches is not None:
             known = sketches
             results = ((known[0][s : s + BATCH], known[1][s : s + BATCH], known[2][s : s + BATCH]) for s in starts)
@@ -188,13 +204,18 @@ def find_clusters(
             # The workers hold the texts already (forked after they were read, see
             # dedup.edges.Texts): hand them ranges, not pickled texts.
             shared = functools.partial(_sketch_shared, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
-            results = pool.map(shared, [(s, min(n, s + BATCH)) for s in starts])
+            measured = pool.map(shared, [(s, min(n, s + BATCH)) for s in starts])
         else:
-            sketch = functools.partial(sketch_batch, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
-            results = map(sketch, (list(texts[s : s + BATCH]) for s in starts))
+            sketch = functools.partial(_sketch_measured, k=config.shingle_size, num_perm=config.num_perm, seed=config.seed)
+            measured = map(sketch, (list(texts[s : s + BATCH]) for s in starts))
+        lengths: list[npt.NDArray[np.int64]] = []  # of the keys, for cluster_sketched
+        if sketches is None:
+            results = _keeping_lengths(measured, lengths)
         exact = group_exact(results, config.num_perm, n, progress)
+        key_lengths = np.concatenate(lengths) if lengths else None
         return cluster_sketched(
-            ids, texts, [len(t) for t in texts], exact, config, pool=pool, prior=prior, links=links
+            ids, texts, [len(t) for t in texts], exact, config, pool=pool, prior=prior, links=links,
+            key_lengths=key_lengths,
         )
 
 

@@ -15,6 +15,7 @@ from dedup.cluster import UnionFind, groups
 from dedup.config import NearDupConfig
 from dedup.neardup import find_clusters
 from dedup.text import norm_key
+from dedup.verify import may_reach
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 
@@ -116,3 +117,27 @@ def test_a_failed_pair_leaves_the_later_pairs_to_the_next_round() -> None:
     verified = edges.verify([(0, 1), (0, 2), (1, 2)], uf, 0.85, pool=ThreadPoolExecutor(2))
     assert groups(uf) == [[0, 2]]
     assert list(verified) == [(0, 2)]
+
+
+def test_pairs_their_lengths_rule_out_are_never_aligned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sketching records each text's normalised length; a candidate pair whose lengths alone
+    keep it under the threshold is not aligned, and the clusters are those of aligning it."""
+    page = SEEDS[3].read_text(encoding="utf-8")
+    ids = ["page", "longer", "copy"]
+    other = SEEDS[0].read_text(encoding="utf-8")
+    texts = [page, page + "\n" + other[: len(page) // 2], page.replace("the", "a", 5)]
+    aligned: list[tuple[int, int]] = []
+    real = edges.text_similarity
+
+    def counting(a: str, b: str, *, cutoff: float = 0.0) -> float:
+        aligned.append((len(a), len(b)))
+        return real(a, b, cutoff=cutoff)
+
+    monkeypatch.setattr(edges, "text_similarity", counting)
+    found = find_clusters(ids, texts, NearDupConfig(jobs=1))
+    assert [c.members for c in found] == [("page", "copy")]
+    assert aligned and all(may_reach(a, b, 0.85) for a, b in aligned)
+    monkeypatch.setattr(neardup, "may_reach", lambda *args: True)  # every candidate aligned
+    aligned.clear()
+    assert find_clusters(ids, texts, NearDupConfig(jobs=1)) == found
+    assert not all(may_reach(a, b, 0.85) for a, b in aligned)  # the pair it left out was a candidate
