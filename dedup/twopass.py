@@ -149,6 +149,35 @@ def _read(block: Block, inputs: Sequence[Input]) -> tuple[bytes, list[tuple[int,
     return data, found
 
 
+class _BlockTexts(Sequence[str | npt.NDArray[np.uint32]]):
+    """A block's texts for :func:`~dedup.neardup.sketch_batch`: strings, and the spans of
+    canonical lines' text values, decoded to code points when read (a block's worth of them
+    at 4 bytes a character would be held at once otherwise). ``chars`` gets each text's
+    length as it is read."""
+
+    def __init__(self, buffer: npt.NDArray[np.uint8]) -> None:
+        self.buffer = buffer
+        self.items: list[str | tuple[int, int]] = []
+        self.chars: list[int] = []
+
+    def add(self, item: str | tuple[int, int]) -> None:
+        self.items.append(item)
+        self.chars.append(len(item) if isinstance(item, str) else -1)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: Any) -> Any:
+        if not isinstance(i, int):
+            raise TypeError("a block's texts are read one at a time")
+        item = self.items[i]
+        if isinstance(item, str):
+            return item
+        points = jsonline.string_code_points(self.buffer, *item)
+        self.chars[i] = len(points)
+        return points
+
+
 def _quick_id(data: bytes, start: int, end: int, default: str) -> str | None:
     """The document id of a canonical line from its id field's span (see
     :func:`dedup.jsonline.record_fields`): ``default`` where it has none or it is null, the text
@@ -181,14 +210,13 @@ class BlockSketch:
 def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig, k: int, num_perm: int, seed: int) -> BlockSketch:
     source = inputs[block.file]
     ids: list[str] = []
-    texts: list[str | npt.NDArray[np.uint32]] = []
     where: list[tuple[int, int, int]] = []
     skipped: list[tuple[int, str]] = []
     error = None
     data, found = _read(block, inputs)
     bounds = np.asarray([(s, e) for _, s, e in found], dtype=np.int64).reshape(-1, 2)
     fields = jsonline.record_fields(data, bounds[:, 0], bounds[:, 1], (config.text_field, config.id_field))
-    buffer = np.frombuffer(data, dtype=np.uint8)
+    texts = _BlockTexts(np.frombuffer(data, dtype=np.uint8))
     for (line, start, end), ((text_start, text_end), (id_start, id_end)) in zip(found, fields.tolist(), strict=True):
         default_id = f"{source.id_prefix}:{line}"
         quick = text_start >= 0 and data[text_start] == 0x22 and end - start <= config.max_doc_bytes
@@ -197,7 +225,7 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
             # A canonical line (see dedup.jsonline) whose text is a string and whose id is a
             # string, an integer or absent: what parse_record would accept, read without it.
             ids.append(doc_id)
-            texts.append(jsonline.string_code_points(buffer, text_start, text_end))
+            texts.add((text_start, text_end))
             where.append((line, block.start + start, end - start))
             continue
         try:
@@ -209,7 +237,7 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
             skipped.append((line, exc.reason))
             continue
         ids.append(doc.id)
-        texts.append(doc.text)
+        texts.add(doc.text)
         where.append((line, block.start + start, end - start))
     table = np.asarray(where, dtype=np.int64).reshape(-1, 3)
     key_lengths = np.empty(len(texts), dtype=np.int64)
@@ -219,7 +247,7 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
         lines=table[:, 0].copy(),
         offsets=table[:, 1].copy(),
         sizes=table[:, 2].copy(),
-        chars=np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
+        chars=np.asarray(texts.chars, dtype=np.int64),  # every text was read by sketch_batch
         key_lengths=key_lengths,
         sketches=sketches,
         skipped=skipped,
