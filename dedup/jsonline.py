@@ -171,21 +171,6 @@ def _canonical(data: npt.NDArray[np.uint8], start: int, end: int, short: npt.NDA
     return end - 1
 
 
-@njit(cache=True, nogil=True)
-def _canonical_lines(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
-                     short: npt.NDArray[np.bool_], hexes: npt.NDArray[np.int64], has_short: npt.NDArray[np.bool_],
-                     out: npt.NDArray[np.int64]) -> None:
-    key_starts = np.empty(_MAX_KEYS, dtype=np.int64)
-    key_ends = np.empty(_MAX_KEYS, dtype=np.int64)
-    value_starts = np.empty(_MAX_KEYS, dtype=np.int64)
-    value_ends = np.empty(_MAX_KEYS, dtype=np.int64)
-    for n in range(starts.shape[0]):
-        end = ends[n]
-        if end > starts[n] and data[end - 1] == 0x0A:
-            end -= 1
-        out[n] = _canonical(data, starts[n], end, short, hexes, has_short, key_starts, key_ends, value_starts, value_ends)
-
-
 def canonical_lines(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """For each line ``data[starts[n]:ends[n]]`` (with or without its newline), the offset in
     ``data`` of its closing brace where the line is canonical (see the module's docstring),
@@ -197,17 +182,21 @@ def canonical_lines(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArra
     >>> int(canonical_lines(b'{"id":"a"}', np.array([0]), np.array([10]))[0])
     -1
     """
-    out = np.empty(len(starts), dtype=np.int64)
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    _canonical_lines(buffer, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64),
-                     _SHORT_ESCAPES, _LOWER_HEX, _HAS_SHORT_FORM, out)
-    return out
+    closes = np.empty(len(starts), dtype=np.int64)
+    _scan_lines(np.frombuffer(data, dtype=np.uint8), np.ascontiguousarray(starts, dtype=np.int64),
+                np.ascontiguousarray(ends, dtype=np.int64), _SHORT_ESCAPES, _LOWER_HEX, _HAS_SHORT_FORM,
+                np.zeros(1, dtype=np.uint8), np.empty(0, dtype=np.int64), closes, np.empty((len(starts), 0, 2), dtype=np.int64))
+    return closes
 
 
 @njit(cache=True, nogil=True)
-def _fields_of_lines(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
-                     short: npt.NDArray[np.bool_], hexes: npt.NDArray[np.int64], has_short: npt.NDArray[np.bool_],
-                     names: npt.NDArray[np.uint8], name_ends: npt.NDArray[np.int64], out: npt.NDArray[np.int64]) -> None:
+def _scan_lines(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
+                short: npt.NDArray[np.bool_], hexes: npt.NDArray[np.int64], has_short: npt.NDArray[np.bool_],
+                names: npt.NDArray[np.uint8], name_ends: npt.NDArray[np.int64], closes: npt.NDArray[np.int64],
+                out: npt.NDArray[np.int64]) -> None:
+    """Each line's closing brace into ``closes`` (see :func:`canonical_lines`), and the value
+    spans of the fields ``names`` (joined, each ending at ``name_ends``) into ``out`` (see
+    :func:`record_fields`)."""
     key_starts = np.empty(_MAX_KEYS, dtype=np.int64)
     key_ends = np.empty(_MAX_KEYS, dtype=np.int64)
     value_starts = np.empty(_MAX_KEYS, dtype=np.int64)
@@ -216,7 +205,8 @@ def _fields_of_lines(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64],
         end = ends[n]
         if end > starts[n] and data[end - 1] == 0x0A:
             end -= 1
-        if _canonical(data, starts[n], end, short, hexes, has_short, key_starts, key_ends, value_starts, value_ends) < 0:
+        closes[n] = _canonical(data, starts[n], end, short, hexes, has_short, key_starts, key_ends, value_starts, value_ends)
+        if closes[n] < 0:
             out[n, :, :] = -2
             continue
         out[n, :, :] = -1
@@ -252,9 +242,9 @@ def record_fields(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[
     # A key is compared as json.dumps writes it (escapes and all), without its quotes.
     encoded = [json.dumps(name, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass") for name in names]
     name_ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
-    _fields_of_lines(np.frombuffer(data, dtype=np.uint8), np.ascontiguousarray(starts, dtype=np.int64),
-                     np.ascontiguousarray(ends, dtype=np.int64), _SHORT_ESCAPES, _LOWER_HEX, _HAS_SHORT_FORM,
-                     np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), name_ends, out)
+    _scan_lines(np.frombuffer(data, dtype=np.uint8), np.ascontiguousarray(starts, dtype=np.int64),
+                np.ascontiguousarray(ends, dtype=np.int64), _SHORT_ESCAPES, _LOWER_HEX, _HAS_SHORT_FORM,
+                np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), name_ends, np.empty(len(starts), dtype=np.int64), out)
     return out
 
 
