@@ -1,4 +1,4 @@
-"""Add a field to a JSON line without decoding and encoding it again, where that gives the same bytes.
+"""Read and write canonical JSON lines without Python's ``json``, where that gives the same result.
 
 ``dedup clean`` writes each record as ``json.dumps(record, ensure_ascii=False)`` with its
 ``dedup`` annotation added last. When a line is already exactly what ``json.dumps`` would
@@ -15,6 +15,10 @@ is canonical when it is a flat object (no nested objects or arrays, no floats) w
 zero or ``-0``, whose keys are all different and none is ``dedup``, in valid UTF-8. Any other
 line (written by another tool, with ``\\u`` escapes of non-ASCII text, with a nested field) is
 decoded and encoded as before: the output is the same either way, only slower.
+
+The same scan reads canonical lines: :func:`record_fields` gives where each field's value is,
+and :func:`string_code_points` decodes a string value to the code points ``json.loads`` would
+give, with no Python string (pass 1 of :mod:`dedup.twopass` sketches a text straight from them).
 """
 
 from __future__ import annotations

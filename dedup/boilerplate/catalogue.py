@@ -117,7 +117,7 @@ class Catalogue:
 def normalise(line: str) -> str:
     """Case-folded words of ``line`` joined by single spaces (what phrases are compared with).
     Cached: each line is normalised for the rules and again for its corpus key."""
-    if line.isascii():  # the same, five times as quick: as bytes, a letter lower-cased, any other character but a digit a space
+    if line.isascii():  # the same in half the time: as bytes, a letter lower-cased, any other character but a digit a space
         return " ".join(line.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split())
     # re.sub(r"[\W_]+", " ", line.casefold()).strip(), from tables (a third of the time;
     # tests/test_kernel.py compares them). Imported here: loading the compiled kernel takes
