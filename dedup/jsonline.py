@@ -7,7 +7,7 @@ write for its record (a *canonical* line), that output is the line itself with
 text. Python's ``json`` module writes such lines (``ensure_ascii=False``, default
 separators), and so does ``dedup`` itself, so a pipeline of ``dedup`` steps gets them.
 
-:func:`canonical_lines` decides this for every line of a buffer in one compiled pass. A line
+One compiled pass over the lines of a buffer decides this (:func:`record_fields`). A line
 is canonical when it is a flat object (no nested objects or arrays, no floats) written with
 ``", "`` and ``": "`` and nothing else between tokens, whose strings carry only the escapes
 ``json.dumps`` makes (``\\"``, ``\\\\``, ``\\b``, ``\\f``, ``\\n``, ``\\r``, ``\\t``, and
@@ -16,9 +16,11 @@ zero or ``-0``, whose keys are all different and none is ``dedup``, in valid UTF
 line (written by another tool, with ``\\u`` escapes of non-ASCII text, with a nested field) is
 decoded and encoded as before: the output is the same either way, only slower.
 
-The same scan reads canonical lines: :func:`record_fields` gives where each field's value is,
-and :func:`string_code_points` decodes a string value to the code points ``json.loads`` would
-give, with no Python string (pass 1 of :mod:`dedup.twopass` sketches a text straight from them).
+The same pass reads canonical lines: :func:`record_fields` gives where each field's value is
+(and marks the lines that are not canonical), and :func:`string_code_points` decodes a string
+value to the code points ``json.loads`` would give, with no Python string. Pass 1 of
+:mod:`dedup.twopass` sketches a text straight from them, and records which lines pass 3 can
+write by putting the annotation before their closing brace.
 """
 
 from __future__ import annotations
@@ -175,32 +177,12 @@ def _canonical(data: npt.NDArray[np.uint8], start: int, end: int, short: npt.NDA
     return end - 1
 
 
-def canonical_lines(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """For each line ``data[starts[n]:ends[n]]`` (with or without its newline), the offset in
-    ``data`` of its closing brace where the line is canonical (see the module's docstring),
-    else -1.
-
-    >>> line = b'{"id": "a", "n": 3, "text": "caf\\xc3\\xa9\\\\n"}\\n'
-    >>> int(canonical_lines(line, np.array([0]), np.array([len(line)]))[0]) == len(line) - 2
-    True
-    >>> int(canonical_lines(b'{"id":"a"}', np.array([0]), np.array([10]))[0])
-    -1
-    """
-    closes = np.empty(len(starts), dtype=np.int64)
-    _scan_lines(np.frombuffer(data, dtype=np.uint8), np.ascontiguousarray(starts, dtype=np.int64),
-                np.ascontiguousarray(ends, dtype=np.int64), _SHORT_ESCAPES, _LOWER_HEX, _HAS_SHORT_FORM,
-                np.zeros(1, dtype=np.uint8), np.empty(0, dtype=np.int64), closes, np.empty((len(starts), 0, 2), dtype=np.int64))
-    return closes
-
-
 @njit(cache=True, nogil=True)
 def _scan_lines(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
                 short: npt.NDArray[np.bool_], hexes: npt.NDArray[np.int64], has_short: npt.NDArray[np.bool_],
-                names: npt.NDArray[np.uint8], name_ends: npt.NDArray[np.int64], closes: npt.NDArray[np.int64],
-                out: npt.NDArray[np.int64]) -> None:
-    """Each line's closing brace into ``closes`` (see :func:`canonical_lines`), and the value
-    spans of the fields ``names`` (joined, each ending at ``name_ends``) into ``out`` (see
-    :func:`record_fields`)."""
+                names: npt.NDArray[np.uint8], name_ends: npt.NDArray[np.int64], out: npt.NDArray[np.int64]) -> None:
+    """The value spans of the fields ``names`` (joined, each ending at ``name_ends``) of each
+    line into ``out`` (see :func:`record_fields`)."""
     key_starts = np.empty(_MAX_KEYS, dtype=np.int64)
     key_ends = np.empty(_MAX_KEYS, dtype=np.int64)
     value_starts = np.empty(_MAX_KEYS, dtype=np.int64)
@@ -209,8 +191,7 @@ def _scan_lines(data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends
         end = ends[n]
         if end > starts[n] and data[end - 1] == 0x0A:
             end -= 1
-        closes[n] = _canonical(data, starts[n], end, short, hexes, has_short, key_starts, key_ends, value_starts, value_ends)
-        if closes[n] < 0:
+        if _canonical(data, starts[n], end, short, hexes, has_short, key_starts, key_ends, value_starts, value_ends) < 0:
             out[n, :, :] = -2
             continue
         out[n, :, :] = -1
@@ -248,7 +229,7 @@ def record_fields(data: bytes, starts: npt.NDArray[np.int64], ends: npt.NDArray[
     name_ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
     _scan_lines(np.frombuffer(data, dtype=np.uint8), np.ascontiguousarray(starts, dtype=np.int64),
                 np.ascontiguousarray(ends, dtype=np.int64), _SHORT_ESCAPES, _LOWER_HEX, _HAS_SHORT_FORM,
-                np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), name_ends, np.empty(len(starts), dtype=np.int64), out)
+                np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), name_ends, out)
     return out
 
 
@@ -301,6 +282,5 @@ def string_code_points(data: bytes | npt.NDArray[np.uint8], start: int, end: int
 
 def warm_up() -> None:
     """Load (or compile) the scanners now, so that processes forked later share them."""
-    canonical_lines(b"{}", np.zeros(1, dtype=np.int64), np.full(1, 2, dtype=np.int64))
     record_fields(b'{"a": "b"}', np.zeros(1, dtype=np.int64), np.full(1, 10, dtype=np.int64), ["a"])
     string_code_points(b'"b"', 0, 3)

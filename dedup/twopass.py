@@ -12,7 +12,7 @@ process parses and writes all the JSON). Here the files are read twice instead:
 2. candidates are verified as in the batch engine (:func:`dedup.neardup.cluster_sketched`),
    each text read again from its line when a pair needs it (:class:`LineTexts`);
 3. the workers read the blocks again and make each record's output line: a canonical line
-   (:mod:`dedup.jsonline`) is its input with its annotation before the closing brace, sent
+   (:mod:`dedup.jsonline`; pass 1 found which) is its input with its annotation before the closing brace, sent
    back as offsets that this process writes from its own read of the block; any other line
    is decoded and encoded again.
 
@@ -202,6 +202,7 @@ class BlockSketch:
     sizes: npt.NDArray[np.int64]
     chars: npt.NDArray[np.int64]
     key_lengths: npt.NDArray[np.int64]  # of each text's comparison key (see dedup.neardup.sketch_batch)
+    canonical: npt.NDArray[np.bool_]  # whether each document's line is canonical (see dedup.jsonline)
     sketches: Sketches
     skipped: list[tuple[int, str]]  # (line, reason) under --on-error skip
     error: tuple[int, str] | None  # the first bad line otherwise; the block stops there
@@ -211,6 +212,7 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
     source = inputs[block.file]
     ids: list[str] = []
     where: list[tuple[int, int, int]] = []
+    canonical: list[bool] = []
     skipped: list[tuple[int, str]] = []
     error = None
     data, found = _read(block, inputs)
@@ -227,6 +229,7 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
             ids.append(doc_id)
             texts.add((text_start, text_end))
             where.append((line, block.start + start, end - start))
+            canonical.append(True)
             continue
         try:
             doc = parse_record(data[start:end], source.path, line, config, default_id)
@@ -239,6 +242,7 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
         ids.append(doc.id)
         texts.add(doc.text)
         where.append((line, block.start + start, end - start))
+        canonical.append(text_start != -2)
     table = np.asarray(where, dtype=np.int64).reshape(-1, 3)
     key_lengths = np.empty(len(texts), dtype=np.int64)
     sketches = sketch_batch(texts, k=k, num_perm=num_perm, seed=seed, key_lengths=key_lengths)
@@ -249,6 +253,7 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
         sizes=table[:, 2].copy(),
         chars=np.asarray(texts.chars, dtype=np.int64),  # every text was read by sketch_batch
         key_lengths=key_lengths,
+        canonical=np.asarray(canonical, dtype=bool),
         sketches=sketches,
         skipped=skipped,
         error=error,
@@ -331,7 +336,7 @@ class _Documents:
     seen: FirstSeen = field(default_factory=FirstSeen)  # hash(id) -> its document
     starts: list[int] = field(default_factory=list)  # index of each block's first document
     parts: dict[str, list[npt.NDArray[Any]]] = field(
-        default_factory=lambda: {"files": [], "lines": [], "offsets": [], "sizes": [], "chars": [], "key_lengths": []}
+        default_factory=lambda: {"files": [], "lines": [], "offsets": [], "sizes": [], "chars": [], "key_lengths": [], "canonical": []}
     )
     dropped: dict[int, set[int]] = field(default_factory=dict)  # block -> lines skipped (bad, or a duplicate id)
 
@@ -379,7 +384,7 @@ def _take(
     docs.seen.add(hashes[kept], np.arange(start, start + len(kept), dtype=np.int64))
     docs.starts.append(start)
     docs.parts["files"].append(np.full(len(kept), block.file, dtype=np.int32))
-    for table in ("lines", "offsets", "sizes", "chars", "key_lengths"):
+    for table in ("lines", "offsets", "sizes", "chars", "key_lengths", "canonical"):
         docs.parts[table].append(getattr(result, table)[kept])
     skipped.extend(Skipped(where=f"{name}:{line}", reason=reason) for line, reason in sorted(bad))
     if result.error is not None:
@@ -392,27 +397,27 @@ Piece = bytes | tuple[int, int]  # bytes to write, or the bytes [start, end) of 
 
 
 def _write_block(
-    task: tuple[Block, dict[int, dict[str, Any]], frozenset[int]], *, inputs: Sequence[Input], annotate_only: bool
+    task: tuple[Block, dict[int, dict[str, Any]], frozenset[int], npt.NDArray[np.bool_]], *, inputs: Sequence[Input],
+    annotate_only: bool,
 ) -> list[Piece]:
     """Pass 3: the output lines of a block's records (see :func:`dedup.pipeline.records`), given
-    the annotations of its clustered documents and the lines pass 1 skipped. Every other line
-    passed pass 1's checks (the file is the same): a canonical one (:mod:`dedup.jsonline`) is
-    its input up to its closing brace, then its annotation; any other is decoded and encoded
-    again. Pieces of the input are sent back as offsets (:func:`_emit` reads them): the
-    output does not go through a pipe."""
-    block, annotations, dropped = task
+    the annotations of its clustered documents, the lines pass 1 skipped and, for each of its
+    documents, whether pass 1 found its line canonical. Every other line passed pass 1's checks
+    (the file is the same): a canonical one (:mod:`dedup.jsonline`) is its input up to its
+    closing brace, then its annotation; any other is decoded and encoded again. Pieces of the
+    input are sent back as offsets (:func:`_emit` reads them): the output does not go through
+    a pipe."""
+    block, annotations, dropped, canonical = task
     data, found = _read(block, inputs)
-    closes = jsonline.canonical_lines(data, np.array([s for _, s, _ in found], dtype=np.int64),
-                                      np.array([e for _, _, e in found], dtype=np.int64))
     single = _single_tail()
     out: list[Piece] = []
-    for (line, start, end), close in zip(found, closes.tolist(), strict=True):
-        if line in dropped:
-            continue
+    kept = (item for item in found if item[0] not in dropped)  # the block's documents, in order
+    for (line, start, end), is_canonical in zip(kept, canonical.tolist(), strict=True):
         ann = annotations.get(line)
         if ann is not None and not annotate_only and not ann["keep"]:
             continue
-        if close >= 0:
+        if is_canonical:
+            close = end - 2 if data[end - 1] == 0x0A else end - 1  # the brace before the newline
             out += ((start, close), single if ann is None else _tail(ann))
         else:
             record = json.loads(data[start:end])
@@ -521,10 +526,11 @@ def clean_files(
                 "repeats": [],
             }
     write = functools.partial(_write_block, inputs=inputs, annotate_only=annotate_only)
-    tasks = [(b, annotations[n], frozenset(docs.dropped.get(n, ()))) for n, b in enumerate(chunks)]
+    tasks = [
+        (b, annotations[n], frozenset(docs.dropped.get(n, ())), docs.parts["canonical"][n]) for n, b in enumerate(chunks)
+    ]
     _check_unchanged(inputs, stamps)
     # New workers: those that verified hold normalised texts, and pages the signatures took.
-    jsonline.warm_up()
     with worker_pool(workers) as pool:
         done = 0
         for block, pieces in zip(chunks, _ahead(pool, write, tasks, 2 * workers) if pool is not None else map(write, tasks), strict=True):
