@@ -11,9 +11,18 @@ from hypothesis import strategies as st
 
 import dedup.boilerplate as bp
 from dedup.boilerplate.catalogue import normalise
-from dedup.boilerplate.features import _WORD, corpus_counts, count_lines, line_key, looks_like_code
+from dedup.boilerplate.features import (
+    _WORD,
+    corpus_counts,
+    count_lines,
+    line_key,
+    line_keys,
+    looks_like_code,
+    normalised_lines,
+)
 from dedup.config import BoilerplateConfig
 from dedup.model import Document
+from dedup.text import split_lines
 
 from .conftest import SEEDS
 
@@ -129,3 +138,13 @@ def test_an_ascii_lines_words_are_its_keys(line: str) -> None:
 @given(st.text(alphabet=st.sampled_from([*"0123456789 ab-", "\u0663", "\u00e9"]), max_size=30))
 def test_line_key_folds_each_run_of_digits_to_0(line: str) -> None:
     assert line_key(line) == re.sub(r"\d+", "0", normalise(line))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*"0123456789 ab-.\n\r", "\u0663", "\u00e9", "\u00df", "\u2019"]), max_size=60))
+def test_a_documents_lines_are_normalised_and_keyed_as_one_by_one(text: str) -> None:
+    """normalised_lines (the whole document at once) gives each line's normalise and line_key."""
+    norms, keys = normalised_lines(text)
+    assert norms == [normalise(line) for line in split_lines(text)]
+    assert keys == [line_key(line) for line in split_lines(text)]
+    assert line_keys(text) == {line_key(line) for line in split_lines(text)} - {""}

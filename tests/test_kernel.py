@@ -147,6 +147,17 @@ def test_casefolded_words_of_code_points_one_by_one() -> None:
     assert kernel.casefolded_words("Straße İstanbul ǅ ﬃ x_y 12") == "strasse i stanbul ǆ ffi x y 12"
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(texts, st.sampled_from(["\r", "\r\n", "\n\n", "12", "\u0663\u0664", "x1y22", "\u00b2"]))).map("".join))
+def test_casefolded_lines_are_the_pattern_line_by_line(text: str) -> None:
+    """Each line's words, and its words with every run of digits one 0 (what a line's corpus
+    key is made of), whatever the line breaks."""
+    words, keys = kernel.casefolded_lines(text)
+    lines = re.split(r"\r\n|\n|\r", text)
+    assert words.split("\n") == [_NON_WORDS.sub(" ", line.casefold()).strip() for line in lines]
+    assert keys.split("\n") == [re.sub(r"\d+", "0", w) for w in words.split("\n")]
+
+
 def test_another_python_or_unicode_reads_another_tables_file(monkeypatch: pytest.MonkeyPatch) -> None:
     path = kernel._tables_path()
     assert path is not None and path.name.startswith("tables-") and kernel._tables_path() == path

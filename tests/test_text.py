@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dedup.pipeline import remove_spans
-from dedup.text import line_count, line_spans, words
+from dedup.text import line_count, line_spans, split_lines, words
 
 
 @pytest.mark.parametrize("sep", ["\n", "\r\n", "\r"])
@@ -20,6 +22,14 @@ def test_line_spans_index_original(sep: str) -> None:
 @given(st.lists(st.sampled_from(["a", "bc", " ", "\n", "\r", "\r\n", "\n\r"]), max_size=30).map("".join))
 def test_line_count_is_the_number_of_line_spans(text: str) -> None:
     assert line_count(text) == len(line_spans(text))
+
+
+@given(st.lists(st.sampled_from(["a", "bc", " ", "\n", "\r", "\r\n", "\n\r", "\u2028", "\x0b"]), max_size=30).map("".join))
+def test_line_spans_and_split_lines_cut_where_the_line_break_pattern_does(text: str) -> None:
+    """With or without a carriage return (two ways through), and no other break (``\\u2028``)."""
+    expected = re.split(r"\r\n|\n|\r", text)
+    assert split_lines(text) == expected
+    assert [text[s:e] for s, e in line_spans(text)] == expected
 
 
 def test_words_fold_case_width_and_zero_width() -> None:

@@ -41,7 +41,9 @@ def _corpus_score(info: LineInfo, *, min_docs: int, same_site: int, edge: bool) 
     if same_site < 1 and info.corpus_docs + 1 < min_docs:
         return 0.0  # most lines: seen nowhere else
     # Words with a letter: rows of figures and dates share their key (digits are 0).
-    n_words = sum(not w.isdigit() for w in info.key.split())
+    words = info.key.split()
+    # An ASCII key's only word of digits is "0" (see line_key): counted without a loop.
+    n_words = len(words) - words.count("0") if info.key.isascii() else sum(not w.isdigit() for w in words)
     if n_words < _MIN_CORPUS_WORDS:
         return 0.0
     if same_site >= 1:

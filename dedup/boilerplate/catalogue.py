@@ -116,7 +116,9 @@ class Catalogue:
 @lru_cache(maxsize=4096)
 def normalise(line: str) -> str:
     """Case-folded words of ``line`` joined by single spaces (what phrases are compared with).
-    Cached: each line is normalised for the rules and again for its corpus key."""
+    Cached: the lines of a run are normalised a document at once
+    (:func:`dedup.boilerplate.features.normalised_lines`), this is for lines one by one, where
+    the same few recur (rules' examples, tests, :func:`rule_matches`)."""
     if line.isascii():  # the same in half the time: as bytes, a letter lower-cased, any other character but a digit a space
         return " ".join(line.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split())
     # re.sub(r"[\W_]+", " ", line.casefold()).strip(), from tables (a third of the time;
@@ -348,12 +350,16 @@ def rule_matches(rule: Rule, line: str) -> bool:
     return norm.count(" ") + 1 <= rule.max_words and pattern_matches(rule, line.strip())
 
 
-def match_line(line: str, catalogue: Catalogue, *, at_start: bool = True, at_end: bool = True) -> tuple[Rule, float] | None:
+def match_line(
+    line: str, catalogue: Catalogue, *, at_start: bool = True, at_end: bool = True, norm: str | None = None
+) -> tuple[Rule, float] | None:
     """The rule that matches ``line`` best, with a score in [0, 1] (similarity times the rule's
     weight), or None. ``at_start``/``at_end``: whether the line is among the first/last
     :data:`EDGE_LINES` lines of its document (some rules only fire there); a lone line is both.
+    ``norm``: :func:`normalise` of ``line``, where the caller has it.
     """
-    norm = normalise(line)
+    if norm is None:
+        norm = normalise(line)
     if not norm:
         return None
     n_words = norm.count(" ") + 1

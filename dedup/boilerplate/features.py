@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..model import Document
-from ..text import line_spans
+from ..text import line_spans, split_lines
 from .catalogue import EDGE_LINES, Catalogue, Rule, match_line, normalise
 
 _DIGITS = re.compile(r"\d+")
@@ -94,9 +94,19 @@ def line_key(line: str) -> str:
     return _DIGITS.sub("0", norm)
 
 
+def normalised_lines(text: str) -> tuple[list[str], list[str]]:
+    """:func:`~dedup.boilerplate.catalogue.normalise` and :func:`line_key` of each line of
+    ``text`` (as :func:`~dedup.text.split_lines` gives them), the whole document at once."""
+    from ..kernel import casefolded_lines  # see catalogue.normalise: loading it takes a while
+
+    words, keys = casefolded_lines(text)
+    norms = words.split("\n")
+    return norms, norms if keys is words else keys.split("\n")
+
+
 def line_keys(text: str) -> set[str]:
     """The distinct non-empty :func:`line_key` of the lines of ``text``."""
-    keys = {line_key(text[s:e]) for s, e in line_spans(text)}
+    keys = set(normalised_lines(text)[1])
     keys.discard("")
     return keys
 
@@ -179,13 +189,17 @@ def document_lines(
     vector (see :data:`FEATURES`); otherwise ``features`` is empty. ``hits_seen`` keeps rule
     hits across documents of one run (same catalogue): a template line repeated on every page
     of a site is matched against the rules once."""
-    raw = [(s, e, doc.text[s:e]) for s, e in line_spans(doc.text)]
-    lines = [(s, e, t) for s, e, t in raw if t.strip()]
+    norms, all_keys = normalised_lines(doc.text)
+    lines = [
+        (s, e, t, norm, key)
+        for (s, e), t, norm, key in zip(line_spans(doc.text), split_lines(doc.text), norms, all_keys, strict=True)
+        if t.strip()
+    ]
     n = len(lines)
     if n == 0:
         return []
-    stripped = [t.strip() for _, _, t in lines]
-    keys = [line_key(t) for t in stripped]
+    stripped = [t.strip() for _, _, t, _, _ in lines]
+    keys = [key for *_, key in lines]
     # An ASCII line's words are its key's (runs of letters and digits either way); other lines
     # are counted by the pattern (case folding can split a word: "İ" folds to "i" and a mark).
     n_words = [(k.count(" ") + 1 if k else 0) if t.isascii() else len(_WORD.findall(t)) for t, k in zip(stripped, keys, strict=True)]
@@ -198,7 +212,7 @@ def document_lines(
     for i, t in enumerate(stripped):
         place = (t, i < EDGE_LINES, i >= n - EDGE_LINES)
         if place not in hits_seen:
-            hits_seen[place] = match_line(t, catalogue, at_start=place[1], at_end=place[2])
+            hits_seen[place] = match_line(t, catalogue, at_start=place[1], at_end=place[2], norm=lines[i][3])
         hits.append(hits_seen[place])
     prose = [i for i in range(n) if _is_prose(n_words[i], ends[i])]
     first_prose = prose[0] if prose else n
@@ -214,7 +228,7 @@ def document_lines(
     in_doc = Counter(keys)
     words = [_WORD.findall(t) for t in stripped] if page_like or always_features else []
     out = []
-    for i, (s, e, _) in enumerate(lines):
+    for i, (s, e, *_) in enumerate(lines):
         k = n_words[i]
         t = stripped[i]
         hit = hits[i]
