@@ -706,10 +706,10 @@ def folded_spaced(
     last = 0  # kind of the word before: 0 none, 1 spaced, 2 unspaced
     size = fold_table.shape[0]
     for i in range(raw.shape[0]):
-        c = np.int64(raw[i])
+        c = int(raw[i])
         if c >= size:
             return -1
-        f = np.int64(fold_table[c])
+        f = int(fold_table[c])
         if m + 2 > room:
             return -1
         if f < 0x80000000:
@@ -717,13 +717,13 @@ def folded_spaced(
             # no-space script, with a space before it unless both sides are such characters.
             # Without branches: each boundary between word and gap, a fifth of the characters,
             # was a mispredicted branch (a third less time).
-            kind = np.int64(table[f])
+            kind = int(table[f])
             word = kind != 0
             new = word & ((prev == 0) | (kind == 2) | (prev == 2))
             out[m] = 0x20
-            m += np.int64(new & (last != 0) & ~((last == 2) & (kind == 2)))
+            m += int(new & (last != 0) & ~((last == 2) & (kind == 2)))
             out[m] = f
-            m += np.int64(word)
+            m += int(word)
             last = kind if new else last
             prev = kind
             continue
@@ -732,9 +732,9 @@ def folded_spaced(
         if f == 0xFFFFFFFE:
             continue  # dropped (zero width): the characters either side are one word
         at = f - 0x80000000
-        for j in range(np.int64(expansions[at])):
-            g = np.int64(expansions[at + 1 + j])
-            kind = np.int64(table[g])
+        for j in range(int(expansions[at])):
+            g = int(expansions[at + 1 + j])
+            kind = int(table[g])
             if kind == 0:
                 prev = 0
                 continue
