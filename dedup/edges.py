@@ -23,10 +23,6 @@ from .kernel import key_text
 from .verify import text_similarity
 
 ROUND = 8192  # pairs handed out per round at most
-# A round smaller than this, and every round after it, is aligned in this process: the last
-# rounds hold a few pairs each (put off by the round before), and handing each out to the
-# workers took longer than aligning it (0.5 s for 460 pairs at 100,000 documents).
-SMALL_ROUND = 256
 
 class Texts:
     """The texts pairs are read from, as worker processes share them (see
@@ -74,8 +70,7 @@ def verify(
     scoring at least ``threshold``. Returns the exact scores of the pairs joined.
 
     With ``pool`` (whose workers share a :class:`Texts`), each round's pairs are
-    aligned in parallel, until a round holds fewer than :data:`SMALL_ROUND`; without, one by
-    one, reading texts through ``key`` (which the pool's rounds need not be given).
+    aligned in parallel; without, one by one, reading texts through ``key``.
     """
     source = iter(pairs)  # read as rounds need them: a million candidates are not held as tuples
     pending: deque[tuple[int, int]] = deque()  # pairs put off by a round, before the rest of source
@@ -84,8 +79,6 @@ def verify(
         batch, later = _next_round(pending, source, uf, ROUND if pool is not None else 1)
         if not batch:
             return verified
-        if pool is not None and key is not None and len(batch) < SMALL_ROUND:
-            pool = None  # this round and the rest here, one pair at a time
         if pool is not None:
             # Pairs of one document go to one worker, which reads and normalises its text once.
             batch.sort()

@@ -45,10 +45,8 @@ def corpus() -> tuple[list[str], list[str]]:
 
 def started_pools(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """The start method and size of each pool :mod:`dedup.forked` starts from now on, with
-    batches small enough that the test corpus takes two workers, and rounds of any size
-    aligned by the workers."""
+    batches small enough that the test corpus takes two workers."""
     monkeypatch.setattr(neardup, "BATCH", 8)
-    monkeypatch.setattr(edges, "SMALL_ROUND", 0)
     pools: list[tuple[str, int]] = []
 
     class Recorded(ProcessPoolExecutor):
@@ -96,7 +94,6 @@ def test_a_round_never_aligns_a_pair_it_may_already_join(monkeypatch: pytest.Mon
         return real(a, b, cutoff=cutoff)
 
     monkeypatch.setattr(edges, "text_similarity", counting)
-    monkeypatch.setattr(edges, "SMALL_ROUND", 0)  # every round to the pool
     forked.share(edges.Texts(texts))
     results = []
     for pool in (None, ThreadPoolExecutor(2)):
@@ -106,45 +103,6 @@ def test_a_round_never_aligns_a_pair_it_may_already_join(monkeypatch: pytest.Mon
         results.append((groups(uf), len(aligned), sorted(verified)))
     assert results[0] == results[1]
     assert results[0][0] == [[0, 1, 2, 3, 4]] and results[0][1] == 4
-
-
-class _Counted(ThreadPoolExecutor):
-    """A pool that counts the pairs handed to it."""
-
-    handed = 0
-
-    def map(self, fn: Any, *iterables: Any, **kwargs: Any) -> Any:
-        tasks = list(iterables[0])
-        _Counted.handed += len(tasks)
-        return super().map(fn, tasks, **kwargs)
-
-
-def test_small_rounds_are_aligned_here_with_the_same_components(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A round under SMALL_ROUND pairs, and every round after it, is aligned in this process
-    (the workers' tail of small rounds cost more than the alignments): the same components
-    and scores as rounds handed out."""
-    rng = random.Random(11)
-    pages = [p.read_text(encoding="utf-8") for p in SEEDS[:3]]
-    texts = [edited(page, rate, rng) for page in pages for rate in (0.0, 0.02, 0.2, 0.6)]
-    pairs = [(a, b) for a in range(len(texts)) for b in range(a + 1, len(texts))]
-    forked.share(edges.Texts(texts))
-    monkeypatch.setattr(edges, "ROUND", 16)
-
-    def run(small: int) -> tuple[list[list[int]], dict[tuple[int, int], float], int]:
-        monkeypatch.setattr(edges, "SMALL_ROUND", small)
-        _Counted.handed = 0
-        uf = UnionFind(len(texts))
-        verified = edges.verify(pairs, uf, 0.85, pool=_Counted(2), key=lambda i: norm_key(texts[i]))
-        return groups(uf), verified, _Counted.handed
-
-    handed_out = run(0)
-    first_only = run(5)  # the first round (a spanning set of pairs) goes out, smaller ones stay
-    all_here = run(len(pairs) + 1)
-    assert handed_out[0] == first_only[0] == all_here[0]
-    assert [len(g) for g in handed_out[0]] == [3, 3, 3]  # each page's copies at 0, 2 and 20% edits, not 60%
-    assert handed_out[2] > first_only[2] > 0 and all_here[2] == 0
-    for run_ in (first_only, all_here):  # every pair joined scores what the workers found
-        assert all(handed_out[1].get(pair, score) == score for pair, score in run_[1].items())
 
 
 def test_a_failed_pair_leaves_the_later_pairs_to_the_next_round() -> None:
