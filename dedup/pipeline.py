@@ -111,13 +111,17 @@ def analyse(
     flagged: dict[str, list[Span]] = {d.id: [] for d in everything}
     if config.runs("boilerplate"):
         # Indexed documents get their boilerplate again, with the new documents' lines counted
-        # too: a line may have become boilerplate since they were added.
+        # too: a line may have become boilerplate since they were added. A near-duplicate that
+        # cleaning drops is not counted: a page and its copies are one document to corpus
+        # evidence (three copies of an article made each of its lines "seen in 3 documents",
+        # and cleaning cut the kept copy down to nothing).
+        dropped = {m for c in clusters for m in c.members if m != c.keep}
         found_bp = find_boilerplate(
             everything,
             config.boilerplate,
             progress=lambda done, total: progress("boilerplate", done, total),
             prior=prior.lines if prior is not None else None,
-            counted=docs,
+            counted=[d for d in docs if d.id not in dropped],
             jobs=config.neardup.jobs,
         )
         for doc_id, found in found_bp.items():

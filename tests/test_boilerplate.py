@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dedup
 import dedup.boilerplate as bp
 from dedup.boilerplate.catalogue import normalise
 from dedup.boilerplate.features import (
@@ -90,6 +91,28 @@ def test_page_model_needs_page_chrome() -> None:
     found = bp.find_boilerplate([extracted, page], BoilerplateConfig())
     assert not [s for s in found["spec"] if s.rule == "M001"]  # a spec list in extracted text stays
     assert [s for s in found["page"] if s.rule == "M001"]  # the same lines on a whole page are menus
+
+
+def test_copies_of_an_article_are_one_document_to_corpus_evidence() -> None:
+    """An article, two exact copies and a near copy: one cluster, so their lines are counted
+    once and none is "seen in 4 documents" (which had cleaning cut the kept copy down to
+    nothing); a line that three different articles end with is still corpus evidence."""
+    seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    footer = "Members of the Riverside Garden Club meet every second Tuesday evening."
+    article = seeds[0]
+    near = article.replace(" the ", " a ", 8)
+    records = [{"id": f"copy{i}", "text": article} for i in range(3)] + [{"id": "near", "text": near}]
+    records += [{"id": f"other{i}", "text": seeds[i] + "\n" + footer} for i in (1, 2, 3)]
+    out = {r["id"]: r for r in dedup.clean(records, annotate_only=True)}
+    assert {out[k]["dedup"]["cluster"] for k in ("copy0", "copy1", "copy2", "near")} == {"c1"}
+    for name in ("copy0", "copy1", "copy2", "near"):
+        assert not [s for s in out[name]["dedup"]["boilerplate"] if s["rule"] == "C001"], name
+    for i in (1, 2, 3):
+        corpus = [s for s in out[f"other{i}"]["dedup"]["boilerplate"] if s["rule"] == "C001"]
+        assert [records[3 + i]["text"][s["start"] : s["end"]] for s in corpus] == [footer]
+    cleaned = {r["id"]: r["text"] for r in dedup.clean(records)}
+    assert cleaned.keys() == {"copy0", "other1", "other2", "other3"}
+    assert len(cleaned["copy0"]) > 0.9 * len(article)  # only what the rules flag is cut
 
 
 def test_short_headings_shared_across_sites_stay_content() -> None:

@@ -167,6 +167,31 @@ def test_remove_hands_the_cluster_to_the_next_member(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not in the index: 'first'" in result.stderr
 
 
+def _line_counts(index: str) -> list[tuple[int, str, int]]:
+    db = sqlite3.connect(index)
+    try:
+        return sorted(db.execute("SELECT key, site, docs FROM lines"))
+    finally:
+        db.close()
+
+
+def test_line_counts_are_of_the_documents_cleaning_keeps(tmp_path: Path) -> None:
+    """Three copies of a page are one document to the index's line counts, as to a run over
+    the corpus: each of its lines is counted once; removing the kept copy hands the count to
+    the next, as an index built without it has it."""
+    text = sorted(SEEDS.glob("*.txt"))[1].read_text(encoding="utf-8")
+    docs = [{"id": name, "text": text, "site": "example.com"} for name in ("first", "second", "third")]
+    docs.append({"id": "other", "text": "unrelated words " * 20, "site": "example.com"})
+    opts = ["--site-field", "site"]
+    whole, without = str(tmp_path / "whole.db"), str(tmp_path / "without.db")
+    _run("index", "add", whole, str(_write(tmp_path / "all.jsonl", docs)), *opts)
+    counts = _line_counts(whole)
+    assert counts and all(n == 1 for _, _, n in counts)
+    _run("index", "remove", whole, "first")
+    _run("index", "add", without, str(_write(tmp_path / "rest.jsonl", docs[1:])), *opts)
+    assert _line_counts(whole) == _line_counts(without) == counts
+
+
 def test_kill_during_add_leaves_the_index_as_before(halves: tuple[Path, Path, Path], tmp_path: Path) -> None:
     a, b, _ = halves
     index = tmp_path / "ix.db"

@@ -75,9 +75,12 @@ def find_boilerplate(
     ``prior`` adds line counts from a persistent index to the corpus evidence (see
     :func:`~dedup.boilerplate.features.corpus_counts`); ``counted`` are the documents whose
     lines are counted (default: ``docs``; documents loaded from the index are already in
-    ``prior``). With ``jobs`` above 1 (0: all cores), ranges of documents go to worker
-    processes (where the platform can fork): to count their lines, then, forked again with the
-    counts, to score them (each document's spans depend on it and the counts alone).
+    ``prior``, and :func:`dedup.pipeline.analyse` leaves out the near-duplicates it drops).
+    A document not counted is scored as if it were: its lines' counts less one.
+
+    With ``jobs`` above 1 (0: all cores), ranges of documents go to worker processes (where the
+    platform can fork): to count their lines, then, forked again with the counts, to score them
+    (each document's spans depend on it and the counts alone).
 
     >>> from dedup.model import Document
     >>> spans = find_boilerplate([Document("a", "Real text.\\nLeave a Comment")], BoilerplateConfig())

@@ -150,20 +150,22 @@ def analyse(shards: Sequence[str], config: Config, progress: Progress = _quiet, 
         cluster_of = {ids[pos]: c for pos, c in clusters_by_pos.items()}
 
     delayed_parts = docs.to_delayed()
+    # The near-duplicates that cleaning drops, by shard: neither counted as lines of the corpus
+    # (as the local engine, see dedup.pipeline.analyse) nor searched for repeats.
+    dropped = {pos for pos, c in clusters_by_pos.items() if ids[pos] != c.keep}
+    by_shard: dict[int, set[int]] = {}
+    for pos in dropped:
+        by_shard.setdefault(frames.shard_of(pos), set()).add(pos)
     bp: list[Any] = [dask.delayed(dict)() for _ in delayed_parts]
     if config.runs("boilerplate"):
         progress("boilerplate", 0, 0)
-        repeated = _repeated_lines(docs)
+        repeated = _repeated_lines(delayed_parts, by_shard)
         bp = [dask.delayed(frames.boilerplate_frame)(part, repeated, config) for part in delayed_parts]
         bp = list(dask.persist(*bp))
 
     spans: list[Any] = bp
     if config.runs("repeats"):
         progress("repeated passages", 0, 0)
-        dropped = {pos for pos, c in clusters_by_pos.items() if ids[pos] != c.keep}
-        by_shard: dict[int, set[int]] = {}
-        for pos in dropped:
-            by_shard.setdefault(frames.shard_of(pos), set()).add(pos)
         passage_parts = [
             dask.delayed(frames.passage_frame)(part, bp[i], by_shard.get(i, set()), config) for i, part in enumerate(delayed_parts)
         ]
@@ -291,10 +293,14 @@ def _broadcast(mapping: Mapping[Any, Any]) -> Any:
     return get_client().scatter([mapping], broadcast=True, hash=False)[0]
 
 
-def _repeated_lines(docs: Any) -> Any:
-    """Corpus counts (per hashed line key: documents per site) of lines in two documents or more."""
+def _repeated_lines(parts: Sequence[Any], dropped: Mapping[int, set[int]]) -> Any:
+    """Corpus counts (per hashed line key: documents per site) of lines in two documents or more,
+    of the document partitions ``parts`` less the documents ``dropped`` (positions, by shard)."""
+    dask, dd = _modules()
     meta = pd.DataFrame({"key": np.empty(0, np.int64), "site": pd.Series([], dtype=object), "pos": np.empty(0, np.int64)})
-    lines = docs.map_partitions(frames.line_frame, meta=meta)
+    lines = dd.from_delayed(
+        [dask.delayed(frames.line_frame)(part, dropped.get(i, set())) for i, part in enumerate(parts)], meta=meta, verify_meta=False
+    )
     counts = lines.groupby(["key", "site"]).size().to_frame("n").reset_index()
     totals = counts.groupby("key")["n"].sum().to_frame("total")
     counts = counts.merge(totals, left_on="key", right_index=True)

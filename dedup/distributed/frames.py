@@ -12,7 +12,7 @@ order of the local engine over the same sorted shard list, and ``pos >> 32`` is 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 import numpy as np
@@ -163,13 +163,16 @@ def similarities(pairs: pd.DataFrame) -> pd.DataFrame:
 # -- boilerplate ----------------------------------------------------------------------------------
 
 
-def line_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per distinct line key of each document: (hashed key, site, document)."""
+def line_frame(frame: pd.DataFrame, dropped: Set[int]) -> pd.DataFrame:
+    """One row per distinct line key of each document, but those ``dropped`` (positions of the
+    near-duplicates that cleaning drops): (hashed key, site, document)."""
     from ..boilerplate.features import line_keys
     from ..index.store import line_hash
 
     keys, sites, pos = [], [], []
     for row in live(frame).itertuples(index=False):
+        if row.pos in dropped:
+            continue
         for k in line_keys(row.text):
             keys.append(line_hash(k))
             sites.append(row.site or "")

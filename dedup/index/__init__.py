@@ -201,8 +201,6 @@ def _has_passages(store: Store) -> bool:
 def add_documents(store: Store, docs: Sequence[Document], report: Report, prior: Prior, config: Config) -> Change:
     """What adding ``docs`` writes, given the report of their run against the index (with
     ``prior``); apply it with ``store.apply``."""
-    from ..boilerplate.features import line_keys
-
     exact, sigs, valid = prior.sketches
     with_passages = _has_passages(store)
     band = _doc_band_keys(sigs, config)
@@ -213,6 +211,9 @@ def add_documents(store: Store, docs: Sequence[Document], report: Report, prior:
     rep_of = {d.row: d.rep for d in prior.stored}
     reps: dict[int, int] = {}
     passages_off: dict[int, Keys] = {}
+    # Line counts are of the documents cleaning keeps, one for each cluster (as a run over the
+    # whole corpus counts them, see dedup.pipeline.analyse).
+    lines: dict[tuple[int, str], int] = {}
     for cluster in report.clusters:
         keep = row_of[cluster.keep]
         for member in cluster.members:
@@ -224,11 +225,11 @@ def add_documents(store: Store, docs: Sequence[Document], report: Report, prior:
                     reps[m] = keep
                     rep_of[m] = keep
                 old_doc = stored_by_row[old]
+                _count_lines(lines, old_doc.text, old_doc.site, -1)  # no longer a kept document
                 if with_passages:
                     passages_off[old] = _passage_keys([old_doc.text], [old_doc.spans], config)[0]
             elif row not in rep_of:
                 rep_of[row] = keep
-    lines: dict[tuple[int, str], int] = {}
     new_rows = []
     all_spans = [tuple((s.start, s.end) for s in report.spans.get(d.id, ()) if s.kind == "boilerplate") for d in docs]
     kept = [i for i, _ in enumerate(docs) if rep_of.get(next_row + i, next_row + i) == next_row + i and with_passages]
@@ -237,9 +238,8 @@ def add_documents(store: Store, docs: Sequence[Document], report: Report, prior:
         row = next_row + i
         spans = all_spans[i]
         rep = rep_of.get(row, row)
-        for k in line_keys(d.text):
-            pair = (line_hash(k), d.site or "")
-            lines[pair] = lines.get(pair, 0) + 1
+        if rep == row:
+            _count_lines(lines, d.text, d.site or "", 1)
         new_rows.append(
             NewRow(
                 row=row,
@@ -259,11 +259,18 @@ def add_documents(store: Store, docs: Sequence[Document], report: Report, prior:
     )
 
 
+def _count_lines(lines: dict[tuple[int, str], int], text: str, site: str, step: int) -> None:
+    """Add ``step`` to the count of each line key of ``text`` for ``site`` in ``lines``."""
+    from ..boilerplate.features import line_keys
+
+    for k in line_keys(text):
+        pair = (line_hash(k), site)
+        lines[pair] = lines.get(pair, 0) + step
+
+
 def remove_documents(store: Store, ids: Sequence[str], config: Config) -> Change:
     """What removing the documents ``ids`` writes. A removed document that was its cluster's
     kept one hands that role to the earliest remaining member."""
-    from ..boilerplate.features import line_keys
-
     with_passages = _has_passages(store)
     rows = store.rows_of(ids)
     missing = [i for i in ids if i not in rows]
@@ -279,11 +286,10 @@ def remove_documents(store: Store, ids: Sequence[str], config: Config) -> Change
     passages_off: dict[int, Keys] = {}
     for i, d in enumerate(docs):
         removed.append((d.row, d.id, exact[i], band[i] if valid[i] else band[i][:0]))
-        for k in line_keys(d.text):
-            pair = (line_hash(k), d.site)
-            lines[pair] = lines.get(pair, 0) - 1
-        if d.rep == d.row and with_passages:
-            passages_off[d.row] = _passage_keys([d.text], [d.spans], config)[0]
+        if d.rep == d.row:  # a kept document: its lines were counted (see add_documents)
+            _count_lines(lines, d.text, d.site, -1)
+            if with_passages:
+                passages_off[d.row] = _passage_keys([d.text], [d.spans], config)[0]
     reps: dict[int, int] = {}
     passages_on: dict[int, Keys] = {}
     for rep, members in store.members(r for r in gone).items():
@@ -291,8 +297,9 @@ def remove_documents(store: Store, ids: Sequence[str], config: Config) -> Change
         if rep in gone and left:
             new_rep = min(left)
             reps.update({m: new_rep for m in left})
+            (heir,) = store.load([new_rep])
+            _count_lines(lines, heir.text, heir.site, 1)  # kept now
             if with_passages:
-                (heir,) = store.load([new_rep])
                 passages_on[new_rep] = _passage_keys([heir.text], [heir.spans], config)[0]
     return Change(
         remove=tuple(removed), reps=reps, passages_off=passages_off, passages_on=passages_on, lines=lines, next_row=store.next_row()

@@ -20,7 +20,9 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-FORMAT = 1  # bump when the stored layout changes
+# Bump when the stored layout, or what is stored, changes: an index of another format is refused.
+# 2: line counts are of the documents cleaning keeps (one a cluster), not of every document.
+FORMAT = 2
 
 Keys = npt.NDArray[np.int64]
 """Band keys as signed 64-bit integers (what SQLite stores)."""
