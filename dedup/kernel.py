@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from .text import CHUNK_CHARS, UNSPACED_RE, WORD_RE, ZERO_WIDTH, close_unspaced_gaps, normalise, text_chunks
+from .text import UNSPACED_RE, WORD_RE, ZERO_WIDTH, close_unspaced_gaps, normalise, text_chunks
 
 _MAX_CODE_POINT = sys.maxunicode + 1
 
@@ -675,80 +675,14 @@ def key_text(text: str) -> str:
     """``dedup.text.norm_key``: the normalised words joined by spaces (none between characters
     of scripts written without spaces), what similarity compares."""
     parts = []
-    for chunk in text_chunks(text) if len(text) > CHUNK_CHARS else (text,):
-        raw = _code_points(chunk)
-        out = np.empty(2 * (len(raw) + len(raw) // 4 + 16), dtype=np.uint32)
-        m = folded_spaced(raw, *fold_tables(), word_table(), out)
-        if m < 0:  # some code point needs Python's normalisation: in two steps
-            cps = folded(chunk)
-            out = np.empty(2 * len(cps), dtype=np.uint32)
-            m = spaced(cps, word_table(), out)
+    for chunk in text_chunks(text):
+        cps = folded(chunk)
+        out = np.empty(2 * len(cps), dtype=np.uint32)
+        m = spaced(cps, word_table(), out)
         if m:
             parts.append(out[:m].tobytes().decode("utf-32-le", "surrogatepass"))
     # Chunks are cut at whitespace, so two characters either side of a cut are two words.
     return parts[0] if len(parts) == 1 else close_unspaced_gaps(" ".join(parts))
-
-
-@njit(cache=True, nogil=True)
-def folded_spaced(
-    raw: npt.NDArray[np.uint32] | npt.NDArray[np.uint8],
-    fold_table: npt.NDArray[np.uint32],
-    expansions: npt.NDArray[np.uint32],
-    table: npt.NDArray[np.uint8],
-    out: npt.NDArray[np.uint32],
-) -> int:
-    """:func:`spaced` of :func:`fold` of ``raw`` in one pass, without the folded text between
-    them: writes to ``out`` and returns how many code points it wrote, or -1 where :func:`fold`
-    would (some code point needs Python) or ``out`` has no room left."""
-    m = 0
-    room = out.shape[0]
-    prev = 0  # kind of the code point before: 0 none or not a word character
-    last = 0  # kind of the word before: 0 none, 1 spaced, 2 unspaced
-    size = fold_table.shape[0]
-    for i in range(raw.shape[0]):
-        c = int(raw[i])
-        if c >= size:
-            return -1
-        f = int(fold_table[c])
-        if m + 2 > room:
-            return -1
-        if f < 0x80000000:
-            # One code point (most): a word starts after a gap and at every character of a
-            # no-space script, with a space before it unless both sides are such characters.
-            # Without branches: each boundary between word and gap, a fifth of the characters,
-            # was a mispredicted branch (a third less time).
-            kind = int(table[f])
-            word = kind != 0
-            new = word & ((prev == 0) | (kind == 2) | (prev == 2))
-            out[m] = 0x20
-            m += int(new & (last != 0) & ~((last == 2) & (kind == 2)))
-            out[m] = f
-            m += int(word)
-            last = kind if new else last
-            prev = kind
-            continue
-        if f == 0xFFFFFFFF:
-            return -1
-        if f == 0xFFFFFFFE:
-            continue  # dropped (zero width): the characters either side are one word
-        at = f - 0x80000000
-        for j in range(int(expansions[at])):
-            g = int(expansions[at + 1 + j])
-            kind = int(table[g])
-            if kind == 0:
-                prev = 0
-                continue
-            if m + 2 > room:
-                return -1
-            if prev == 0 or kind == 2 or prev == 2:
-                if last and not (last == 2 and kind == 2):
-                    out[m] = 0x20
-                    m += 1
-                last = kind
-            out[m] = g
-            m += 1
-            prev = kind
-    return m
 
 
 def warm_up() -> None:
