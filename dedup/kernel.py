@@ -692,6 +692,9 @@ def warm_up() -> None:
     words_of("warm-up")
     key_text("warm-up 北京")
     casefolded_words("warm-up Ä")
+    casefolded_lines("warm-up Ä\n1")  # the boilerplate stage's workers
+    span_words("warm-up Ä", [(0, 7)])  # the repeats stage's workers (text that is not ASCII ...
+    span_words("warm-up", [(0, 7)])  # ... and ASCII text: kernels typed for bytes)
     one = np.ones(1, dtype=np.uint32)
     minhash(np.zeros(1, dtype=np.uint64), 1, one, one, one.copy())
     agreement(np.zeros((1, 1), dtype=np.uint32), np.zeros((1, 2), dtype=np.int64), np.empty(1))
