@@ -180,7 +180,8 @@ def build_casefold_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint
     """``str.casefold`` of every code point (it maps each on its own, without context): the
     first table holds the folded code point, or ``_EXPAND + offset`` into the second, which
     holds a length and then that many code points (``ß`` → ``ss``). The third is 1 for the
-    code points of ``[^\\W_]``, read from Python's own ``re``."""
+    code points of ``[^\\W_]`` and 2 for those of ``\\d`` (digits are word characters too),
+    read from Python's own ``re``."""
     every = _all_code_points(_MAX_CODE_POINT)
     # NUL between code points: no code point folds to text holding one, so the pieces are
     # each code point's folding (one call instead of 1,114,112).
