@@ -121,7 +121,7 @@ def normalise(line: str) -> str:
     the same few recur (rules' examples, tests, :func:`rule_matches`)."""
     if line.isascii():  # the same in half the time: as bytes, a letter lower-cased, any other character but a digit a space
         return " ".join(line.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split())
-    # re.sub(r"[\W_]+", " ", line.casefold()).strip(), from tables (a third of the time;
+    # re.sub(r"[\W_]+", " ", line.casefold()).strip(), from tables (half the time;
     # tests/test_kernel.py compares them). Imported here: loading the compiled kernel takes
     # most of a second, which `dedup rules` and a catalogue's loading need not wait for.
     from ..kernel import casefolded_words
