@@ -404,11 +404,12 @@ def _clean_streaming(paths: tuple[str, ...], config: cfg.Config, output: str | N
 @click.argument("code", required=False)
 @click.option("--rules", multiple=True, help="Extra rule catalogue TOML file (repeatable).")
 def rules(code: str | None, rules: tuple[str, ...]) -> None:
-    """List the boilerplate rules, or explain one (CODE, e.g. B001)."""
+    """List the boilerplate rules and evidence, or explain one (CODE, e.g. B001 or C001)."""
+    from .boilerplate import EVIDENCE
     from .boilerplate.catalogue import describe, load_catalogue
 
     catalogue = load_catalogue(rules)
-    click.echo(describe(catalogue, code), nl=False)
+    click.echo(describe(catalogue, code, EVIDENCE), nl=False)
 
 
 @main.group(name="config")

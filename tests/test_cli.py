@@ -162,6 +162,11 @@ def test_rules_command(runner: CliRunner) -> None:
     one = runner.invoke(main, ["rules", "B003"])
     assert "Akismet" in one.output
     assert runner.invoke(main, ["rules", "B999"]).exit_code == 2
+    # The evidence that is not a rule, whose codes spans carry too, is listed and explained.
+    assert [line.split()[:2] for line in listing.output.splitlines()[-2:]] == [["C001", "corpus"], ["M001", "model"]]
+    corpus = runner.invoke(main, ["rules", "C001"])
+    assert corpus.exit_code == 0 and "--min-docs" in corpus.output and "after deduplication" in corpus.output
+    assert runner.invoke(main, ["rules", "model"]).output.startswith("M001 model (page)")
 
 
 def test_rules_command_loads_no_compiled_kernel() -> None:

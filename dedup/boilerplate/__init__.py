@@ -25,16 +25,58 @@ from dataclasses import dataclass
 from ..config import BoilerplateConfig
 from ..forked import processes, ranges, shared, workers_for
 from ..model import Document, Span
-from .catalogue import Catalogue, Rule, load_catalogue
+from .catalogue import Catalogue, Evidence, Rule, load_catalogue
 from .classifier import probabilities
-from .features import EDGE_BOOST, LineCounts, LineInfo, corpus_counts, count_lines, document_lines, looks_like_code
+from .features import (
+    EDGE_BOOST,
+    PAGE_CHROME,
+    PAGE_RUN,
+    LineCounts,
+    LineInfo,
+    corpus_counts,
+    count_lines,
+    document_lines,
+    looks_like_code,
+)
 
-__all__ = ["find_boilerplate"]
+__all__ = ["EVIDENCE", "find_boilerplate"]
 
 _MIN_CORPUS_WORDS = 3
 # Across sites, short lines that repeat are common headings ("Frequently Asked Questions",
 # "The Bottom Line"); the boilerplate that different sites share is longer, or catalogued.
 _MIN_CROSS_SITE_WORDS = 5
+
+EVIDENCE = (
+    Evidence(
+        "C001", "corpus", "corpus",
+        "A line that other documents of the site repeat, or many documents across sites, is part of a template, not of the story.",
+        (
+            "The same normalised line (case, digits and spacing folded) in another document of the same site "
+            "(--site-field, by default the domain of a record's url), or in --min-docs documents (default 3) across sites.",
+            f"Lines of fewer than {_MIN_CORPUS_WORDS} words with a letter never count (\"Conclusion\", \"Pros\", a row of "
+            f"figures); across sites a line needs {_MIN_CROSS_SITE_WORDS} words. A line that reads as source code never counts: "
+            "documentation sites repeat their code samples.",
+            "Score: 0.6 and 0.05 for each other document of the site, or 0.5 and 0.05 for each other document across sites "
+            f"(six at most), {EDGE_BOOST} more among a document's first and last three lines, 0.95 at most; a line is "
+            "boilerplate at --boilerplate-threshold (0.6).",
+            "Documents are counted after deduplication: the near-duplicates a cluster drops are not counted (with --only "
+            "boilerplate no clusters are known, and each copy counts).",
+        ),
+    ),
+    Evidence(
+        "M001", "model", "page",
+        "On a whole scraped page, a short line among menus and link lists, outside the prose, is navigation.",
+        (
+            f"Only for documents that look like whole pages: a run of {PAGE_RUN} or more short lines, and a line of page "
+            f"chrome that a rule scores {PAGE_CHROME} or more (navigation, footer, share, cookie lines...). Extracted article "
+            "text has runs of short lines too, but rarely chrome.",
+            "A logistic regression over generic line features (length, punctuation, case, separators, function words, "
+            "position relative to the prose, short lines and rule hits around it, corpus frequency), fitted by "
+            "bench/train_boilerplate.py; its probability is the score.",
+        ),
+    ),
+)
+"""The kinds of evidence that are not catalogue rules, for ``dedup rules``."""
 
 
 def _corpus_score(info: LineInfo, *, min_docs: int, same_site: int, edge: bool) -> float:

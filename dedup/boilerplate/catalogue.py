@@ -393,12 +393,28 @@ def match_line(
     return best
 
 
-def describe(catalogue: Catalogue, code: str | None = None) -> str:
-    """The text of ``dedup rules`` (all rules) or ``dedup rules CODE`` (one rule, explained)."""
+@dataclass(frozen=True)
+class Evidence:
+    """A kind of boilerplate evidence that is not a catalogue rule (corpus evidence, the page
+    model), listed and explained by ``dedup rules`` beside the rules."""
+
+    code: str
+    name: str
+    category: str
+    why: str
+    how: tuple[str, ...]  # paragraphs of ``dedup rules CODE``
+
+
+def describe(catalogue: Catalogue, code: str | None = None, evidence: Sequence[Evidence] = ()) -> str:
+    """The text of ``dedup rules`` (all rules, then ``evidence``) or ``dedup rules CODE`` (one
+    rule or kind of evidence, explained)."""
     if code is None:
-        width = max((len(r.name) for r in catalogue.rules), default=0)
-        lines = [f"{r.code}  {r.name:<{width}}  {r.category:<16}  {r.why}" for r in catalogue.rules]
-        return "\n".join(lines) + "\n"
+        rows = [(r.code, r.name, r.category, r.why) for r in catalogue.rules] + [(e.code, e.name, e.category, e.why) for e in evidence]
+        width = max((len(row[1]) for row in rows), default=0)
+        return "".join(f"{c}  {name:<{width}}  {category:<16}  {why}\n" for c, name, category, why in rows)
+    for e in evidence:
+        if code.upper() == e.code or code == e.name:
+            return "\n\n".join((f"{e.code} {e.name} ({e.category})", e.why, *e.how)) + "\n"
     for r in catalogue.rules:
         if r.code == code.upper() or r.name == code:
             out = [f"{r.code} {r.name} ({r.category})", "", r.why, ""]
