@@ -45,6 +45,22 @@ def test_terminal_report_shows_control_characters_escaped(runner: CliRunner, wri
     assert "evil<1>" in out
 
 
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_boilerplate_listed_is_that_of_the_kept_documents(runner: CliRunner, write_jsonl, fmt: str) -> None:
+    """Three copies of a seed: the summary counts the boilerplate cleaning would cut, the kept
+    copy's; the listing shows the same lines, and says what of the copies it leaves out."""
+    text = (SEEDS / "003_f8199620882130e8.txt").read_text(encoding="utf-8")
+    path = write_jsonl([{"id": f"copy{i}", "text": text} for i in range(3)])
+    out = runner.invoke(main, ["report", str(path), "--format", fmt]).stdout
+    spans = {r["id"]: r["dedup"]["boilerplate"] for r in read_jsonl(runner.invoke(main, ["clean", str(path), "--annotate-only"]).stdout)}
+    n = len(spans["copy0"])
+    assert n == len(spans["copy1"]) == len(spans["copy2"]) > 5
+    assert "copy0" in out and "copy1" not in out.split("oilerplate")[-1] and "copy2" not in out.split("oilerplate")[-1]
+    assert f"not listed: {2 * n} boilerplate lines of 2 near-duplicates that cleaning drops" in out
+    summary = json.loads(runner.invoke(main, ["report", str(path), "--format", "json"]).stdout)["summary"]
+    assert summary["boilerplate_spans"] == n
+
+
 def test_markdown_report_escapes_markup(runner: CliRunner, write_jsonl) -> None:
     out = runner.invoke(main, ["report", str(write_jsonl(HOSTILE)), "--format", "markdown"]).stdout
     assert "<1>" not in out and "evil&lt;1&gt;" in out

@@ -100,6 +100,22 @@ def _spans_of(report: Report, kind: str) -> list[tuple[str, Span]]:
     return [(d, sp) for d, spans in report.spans.items() for sp in spans if sp.kind == kind]
 
 
+def _kept_boilerplate(report: Report) -> tuple[list[tuple[str, Span]], str | None]:
+    """The boilerplate lines of the documents cleaning keeps (those the summary counts), and a
+    note of those left out: the lines of near-duplicates that cleaning drops whole."""
+    dropped = {m for c in report.clusters for m in c.members if m != c.keep}
+    found = _spans_of(report, "boilerplate")
+    kept = [(d, sp) for d, sp in found if d not in dropped]
+    left = {d for d, _ in found if d in dropped}
+    if not left:
+        return kept, None
+    n = len(found) - len(kept)
+    return kept, (
+        f"  (not listed: {n:,} boilerplate line{'s' if n != 1 else ''} of {len(left):,} near-duplicate"
+        f"{'s' if len(left) != 1 else ''} that cleaning drops; --format json lists them)"
+    )
+
+
 def _ordered_clusters(data: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:
     """Clusters largest first, each with its kept member first, then by similarity."""
     return [
@@ -192,8 +208,8 @@ def render_text(report: Report, texts: Mapping[str, str], *, color: bool = False
         if more := _more(MAX_REPEATS, len(_spans_of(report, "repeat")), "repeated passages"):
             out.add(more)
 
-    boiler = _spans_of(report, "boilerplate")
-    if boiler:
+    boiler, left_out = _kept_boilerplate(report)
+    if boiler or left_out:
         out.add()
         out.add(out.style("Boilerplate", bold=True) + " (by document; rule or evidence, score)")
         current = None
@@ -206,6 +222,8 @@ def render_text(report: Report, texts: Mapping[str, str], *, color: bool = False
             out.add(f"    {line_of(sp.start):>5}  {label} {sp.score:.2f}  {_preview(texts[doc_id][sp.start:sp.end])}")
         if more := _more(MAX_BOILERPLATE, len(boiler), "boilerplate lines"):
             out.add(more)
+        if left_out:
+            out.add(left_out)
     if report.skipped:
         out.add()
         out.add(out.style("Skipped records", bold=True))
@@ -252,8 +270,8 @@ def render_markdown(report: Report, texts: Mapping[str, str]) -> str:
             )
         if more := _more(MAX_REPEATS, len(_spans_of(report, "repeat")), "repeated passages"):
             lines += ["", more.strip()]
-    boiler = _spans_of(report, "boilerplate")
-    if boiler:
+    boiler, left_out = _kept_boilerplate(report)
+    if boiler or left_out:
         lines += ["", "## Boilerplate", "", "| document | line | rule | category | score | text |", "|---|---:|---|---|---:|---|"]
         for doc_id, sp in boiler[:MAX_BOILERPLATE]:
             line = line_index.of(doc_id)(sp.start)
@@ -263,6 +281,8 @@ def render_markdown(report: Report, texts: Mapping[str, str]) -> str:
             )
         if more := _more(MAX_BOILERPLATE, len(boiler), "boilerplate lines"):
             lines += ["", more.strip()]
+        if left_out:
+            lines += ["", left_out.strip()]
     return "\n".join(lines) + "\n"
 
 
