@@ -45,6 +45,11 @@ _MIN_CORPUS_WORDS = 3
 # Across sites, short lines that repeat are common headings ("Frequently Asked Questions",
 # "The Bottom Line"); the boilerplate that different sites share is longer, or catalogued.
 _MIN_CROSS_SITE_WORDS = 5
+# A corpus-evidence score: a base (seen on the same site, or across sites), a step for each
+# other document holding the line (up to a number of them), the edge boost, a ceiling.
+_SITE_BASE, _CROSS_SITE_BASE, _PER_DOC, _MAX_DOCS, _MAX_CORPUS_SCORE = 0.6, 0.5, 0.05, 6, 0.95
+_EDGE_LINES = 3  # a document's first and last lines that get the edge boost
+_DEFAULTS = BoilerplateConfig()
 
 EVIDENCE = (
     Evidence(
@@ -52,13 +57,15 @@ EVIDENCE = (
         "A line that other documents of the site repeat, or many documents across sites, is part of a template, not of the story.",
         (
             "The same normalised line (case, digits and spacing folded) in another document of the same site "
-            "(--site-field, by default the domain of a record's url), or in --min-docs documents (default 3) across sites.",
+            f"(--site-field, by default the domain of a record's url), or in --min-docs documents (default {_DEFAULTS.min_docs}) "
+            "across sites.",
             f"Lines of fewer than {_MIN_CORPUS_WORDS} words with a letter never count (\"Conclusion\", \"Pros\", a row of "
             f"figures); across sites a line needs {_MIN_CROSS_SITE_WORDS} words. A line that reads as source code never counts: "
             "documentation sites repeat their code samples.",
-            "Score: 0.6 and 0.05 for each other document of the site, or 0.5 and 0.05 for each other document across sites "
-            f"(six at most), {EDGE_BOOST} more among a document's first and last three lines, 0.95 at most; a line is "
-            "boilerplate at --boilerplate-threshold (0.6).",
+            f"Score: {_SITE_BASE} and {_PER_DOC} for each other document of the site, or {_CROSS_SITE_BASE} and {_PER_DOC} "
+            f"for each other document across sites ({_MAX_DOCS} at most), {EDGE_BOOST} more among a document's first and last "
+            f"{_EDGE_LINES} lines, {_MAX_CORPUS_SCORE} at most; a line is boilerplate at --boilerplate-threshold "
+            f"({_DEFAULTS.threshold}).",
             "Documents are counted after deduplication: the near-duplicates a cluster drops are not counted (with --only "
             "boilerplate no clusters are known, and each copy counts).",
         ),
@@ -89,12 +96,12 @@ def _corpus_score(info: LineInfo, *, min_docs: int, same_site: int, edge: bool) 
     if n_words < _MIN_CORPUS_WORDS:
         return 0.0
     if same_site >= 1:
-        score = 0.6 + 0.05 * min(same_site, 6)
+        score = _SITE_BASE + _PER_DOC * min(same_site, _MAX_DOCS)
     elif n_words >= _MIN_CROSS_SITE_WORDS:
-        score = 0.5 + 0.05 * min(info.corpus_docs, 6)
+        score = _CROSS_SITE_BASE + _PER_DOC * min(info.corpus_docs, _MAX_DOCS)
     else:
         return 0.0
-    return min(score + (EDGE_BOOST if edge else 0.0), 0.95)
+    return min(score + (EDGE_BOOST if edge else 0.0), _MAX_CORPUS_SCORE)
 
 
 def _enabled(config: BoilerplateConfig, code: str, name: str) -> bool:
@@ -209,7 +216,7 @@ def _spans(
             corpus = 0.0
             if use_corpus:
                 same_site = state.site_counts.get((doc.site, info.key), 1) - 1 if doc.site else 0
-                edge = index < 3 or index >= n - 3
+                edge = index < _EDGE_LINES or index >= n - _EDGE_LINES
                 corpus = _corpus_score(info, min_docs=config.min_docs, same_site=same_site, edge=edge)
             if (corpus or prob) and looks_like_code(doc.text[info.start : info.end]):
                 corpus = prob = 0.0
