@@ -207,22 +207,24 @@ def casefolded_words(text: str) -> str:
     ``re.sub(r"[\\W_]+", " ", text.casefold()).strip()`` gives, from tables, twice as fast on a
     line that is not ASCII (``dedup.boilerplate.catalogue.normalise``): the words of
     :func:`casefolded_lines`, a line break being one more gap between words."""
-    words, _ = casefolded_lines(text)
+    words = casefolded_lines(text)[0]
     return " ".join(line for line in words.split("\n") if line) if "\n" in words else words
 
 
-def casefolded_lines(text: str) -> tuple[str, str]:
+def casefolded_lines(text: str) -> tuple[str, str, list[int]]:
     """:func:`casefolded_words` of each line of ``text`` (lines end at ``\\n``, ``\\r\\n`` or
-    ``\\r``, as :func:`dedup.text.split_lines` has them), joined by ``\\n``; and the same with
-    each run of digits (``\\d+``) made one ``0`` (the same string where there is no digit).
-    One call for a document, where a line at a time took several times as long
-    (:func:`dedup.boilerplate.features.normalised_lines`)."""
+    ``\\r``, as :func:`dedup.text.split_lines` has them), joined by ``\\n``; the same with each
+    run of digits (``\\d+``) made one ``0`` (the same string where there is no digit); and how
+    many words (runs of ``[^\\W_]``) each line has as written (case folding can split one: "İ"
+    folds to "i" and a mark). One call for a document, where a line at a time took several
+    times as long (:func:`dedup.boilerplate.features.normalised_lines`)."""
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     out = np.empty(3 * len(cps), dtype=np.uint32)
     keys = np.empty(3 * len(cps), dtype=np.uint32)
-    m, k, digits = _casefolded_lines(cps, *casefold_tables(), out, keys)
+    counts = np.empty(len(cps) + 1, dtype=np.int64)
+    m, k, digits, lines = _casefolded_lines(cps, *casefold_tables(), out, keys, counts)
     words = out[:m].tobytes().decode("utf-32-le", "surrogatepass")
-    return words, keys[:k].tobytes().decode("utf-32-le", "surrogatepass") if digits else words
+    return words, keys[:k].tobytes().decode("utf-32-le", "surrogatepass") if digits else words, counts[:lines].tolist()
 
 
 @njit(cache=True, nogil=True)
@@ -233,11 +235,16 @@ def _casefolded_lines(
     word_chars: npt.NDArray[np.uint8],
     out: npt.NDArray[np.uint32],
     keys: npt.NDArray[np.uint32],
-) -> tuple[int, int, bool]:
-    """:func:`casefolded_lines` into ``out`` and ``keys`` (``3 * len(cps)`` slots each);
-    returns their lengths and whether there was a digit."""
+    words: npt.NDArray[np.int64],
+) -> tuple[int, int, bool, int]:
+    """:func:`casefolded_lines` into ``out`` and ``keys`` (``3 * len(cps)`` slots each) and the
+    words of each line, as written (``len(cps) + 1`` slots); returns the lengths of ``out`` and
+    ``keys``, whether there was a digit, and the number of lines."""
     m = 0
     k = 0
+    line = 0
+    words[0] = 0
+    in_word = False  # the code point before (as written, not folded) is a word character
     line_start = 0  # where the current line's words start in ``out``
     pending = False
     in_digits = False  # the last character written to ``keys`` is the 0 of a run of digits
@@ -255,8 +262,16 @@ def _casefolded_lines(
             m += 1
             k += 1
             line_start = m
-            pending = in_digits = False
+            pending = in_digits = in_word = False
+            line += 1
+            words[line] = 0
             continue
+        if word_chars[c]:
+            if not in_word:
+                words[line] += 1
+                in_word = True
+        else:
+            in_word = False
         f = casefold[c]
         count = 1
         at = 0
@@ -288,7 +303,7 @@ def _casefolded_lines(
                     in_digits = False
             else:
                 pending = True
-    return m, k, digits
+    return m, k, digits, line + 1
 
 
 def build_fold_tables() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:

@@ -150,12 +150,13 @@ def test_casefolded_words_of_code_points_one_by_one() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(texts, st.sampled_from(["\r", "\r\n", "\n\n", "12", "\u0663\u0664", "x1y22", "\u00b2"]))).map("".join))
 def test_casefolded_lines_are_the_pattern_line_by_line(text: str) -> None:
-    """Each line's words, and its words with every run of digits one 0 (what a line's corpus
-    key is made of), whatever the line breaks."""
-    words, keys = kernel.casefolded_lines(text)
+    """Each line's words, its words with every run of digits one 0 (what a line's corpus key is
+    made of), and how many words it has as written, whatever the line breaks."""
+    words, keys, counts = kernel.casefolded_lines(text)
     lines = re.split(r"\r\n|\n|\r", text)
     assert words.split("\n") == [_NON_WORDS.sub(" ", line.casefold()).strip() for line in lines]
     assert keys.split("\n") == [re.sub(r"\d+", "0", w) for w in words.split("\n")]
+    assert counts == [len(re.findall(r"[^\W_]+", line)) for line in lines]
 
 
 def test_another_python_or_unicode_reads_another_tables_file(monkeypatch: pytest.MonkeyPatch) -> None:

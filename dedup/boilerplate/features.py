@@ -94,14 +94,15 @@ def line_key(line: str) -> str:
     return _DIGITS.sub("0", norm)
 
 
-def normalised_lines(text: str) -> tuple[list[str], list[str]]:
-    """:func:`~dedup.boilerplate.catalogue.normalise` and :func:`line_key` of each line of
-    ``text`` (as :func:`~dedup.text.split_lines` gives them), the whole document at once."""
+def normalised_lines(text: str) -> tuple[list[str], list[str], list[int]]:
+    """:func:`~dedup.boilerplate.catalogue.normalise`, :func:`line_key` and the number of words
+    (``len(_WORD.findall(line))``) of each line of ``text`` (as :func:`~dedup.text.split_lines`
+    gives them), the whole document at once."""
     from ..kernel import casefolded_lines  # see catalogue.normalise: loading it takes a while
 
-    words, keys = casefolded_lines(text)
+    words, keys, counts = casefolded_lines(text)
     norms = words.split("\n")
-    return norms, norms if keys is words else keys.split("\n")
+    return norms, norms if keys is words else keys.split("\n"), counts
 
 
 def line_keys(text: str) -> set[str]:
@@ -189,20 +190,18 @@ def document_lines(
     vector (see :data:`FEATURES`); otherwise ``features`` is empty. ``hits_seen`` keeps rule
     hits across documents of one run (same catalogue): a template line repeated on every page
     of a site is matched against the rules once."""
-    norms, all_keys = normalised_lines(doc.text)
+    norms, all_keys, counts = normalised_lines(doc.text)
     lines = [
-        (s, e, t, norm, key)
-        for (s, e), t, norm, key in zip(line_spans(doc.text), split_lines(doc.text), norms, all_keys, strict=True)
+        (s, e, t, norm, key, count)
+        for (s, e), t, norm, key, count in zip(line_spans(doc.text), split_lines(doc.text), norms, all_keys, counts, strict=True)
         if t.strip()
     ]
     n = len(lines)
     if n == 0:
         return []
-    stripped = [t.strip() for _, _, t, _, _ in lines]
-    keys = [key for *_, key in lines]
-    # An ASCII line's words are its key's (runs of letters and digits either way); other lines
-    # are counted by the pattern (case folding can split a word: "İ" folds to "i" and a mark).
-    n_words = [(k.count(" ") + 1 if k else 0) if t.isascii() else len(_WORD.findall(t)) for t, k in zip(stripped, keys, strict=True)]
+    stripped = [line[2].strip() for line in lines]
+    keys = [line[4] for line in lines]
+    n_words = [line[5] for line in lines]
     ends = [t.endswith(_END_PUNCT) for t in stripped]
     if hits_seen is None:
         hits_seen = {}
