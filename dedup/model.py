@@ -6,7 +6,7 @@ Every similarity is a float in [0, 1].
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,11 @@ class Cluster:
     keep: str
     members: tuple[str, ...]
     similarity: Mapping[str, float]
+
+
+def dropped_members(clusters: Iterable[Cluster]) -> set[str]:
+    """The ids that cleaning drops: every member of ``clusters`` but each one's kept document."""
+    return {m for c in clusters for m in c.members if m != c.keep}
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .errors import InputError
-from .model import Cluster, DocSummary, Document, Report, Skipped, Span
+from .model import Cluster, DocSummary, Document, Report, Skipped, Span, dropped_members
 from .text import line_count
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def analyse(
         # cleaning drops is not counted: a page and its copies are one document to corpus
         # evidence (three copies of an article made each of its lines "seen in 3 documents",
         # and cleaning cut the kept copy down to nothing).
-        dropped = {m for c in clusters for m in c.members if m != c.keep}
+        dropped = dropped_members(clusters)
         found_bp = find_boilerplate(
             everything,
             config.boilerplate,
@@ -171,7 +171,7 @@ def scan_against(
 
 def _stats(docs: Sequence[Document], clusters: Sequence[Cluster], spans: Mapping[str, tuple[Span, ...]], config: Config) -> dict[str, Any]:
     chars = sum(len(d.text) for d in docs)
-    dropped = {m for c in clusters for m in c.members if m != c.keep}
+    dropped = dropped_members(clusters)
     removed = sum(len(d.text) for d in docs if d.id in dropped)
     by_category: dict[str, int] = {}
     n_boiler = n_repeat = 0

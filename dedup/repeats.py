@@ -26,7 +26,7 @@ from .cluster import keep_rank
 from .config import Config
 from .forked import processes, ranges, shared, workers_for
 from .kernel import key_text, minhash, span_words
-from .model import Cluster, Document, Span, SpanRef
+from .model import Cluster, Document, Span, SpanRef, dropped_members
 from .sketch import band_keys, candidate_pairs, lsh_params, permutations
 from .text import close_unspaced_gaps, line_spans
 from .verify import LONG_CHARS, text_similarity
@@ -337,7 +337,7 @@ def find_repeats(
     cluster_of = {index_of[m]: c.id for c in clusters for m in c.members if m in index_of}
     # Near-duplicates that cleaning drops are not searched: their kept twin carries the same text,
     # as a source and as a copy.
-    dropped = {index_of[m] for c in clusters for m in c.members if m != c.keep and m in index_of}
+    dropped = {index_of[m] for m in dropped_members(clusters) if m in index_of}
     lengths = [len(d.text) for d in docs]
     # Rank of each document under the keep policy: lower rank is the original.
     rank = keep_rank(lengths, policy=config.neardup.keep, prior=prior)

@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..config import Config
 from ..errors import ConfigError, InputError
-from ..model import Cluster, Span
+from ..model import Cluster, Span, dropped_members
 from . import frames
 
 Progress = Callable[[str, int, int], None]
@@ -373,7 +373,7 @@ def clean_to_shards(
                 stale.unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    dropped = {m for c in result.clusters.values() for m in c.members if m != c.keep}
+    dropped = dropped_members(result.clusters.values())
     return {
         "documents": sum(d for _, d in counts),
         "written": sum(w for w, _ in counts),

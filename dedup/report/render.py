@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Report, Span
+from ..model import Report, Span, dropped_members
 from ..text import line_spans
 from .data import report_to_dict
 
@@ -103,7 +103,7 @@ def _spans_of(report: Report, kind: str) -> list[tuple[str, Span]]:
 def _kept_boilerplate(report: Report) -> tuple[list[tuple[str, Span]], str | None]:
     """The boilerplate lines of the documents cleaning keeps (those the summary counts), and a
     note of those left out: the lines of near-duplicates that cleaning drops whole."""
-    dropped = {m for c in report.clusters for m in c.members if m != c.keep}
+    dropped = dropped_members(report.clusters)
     found = _spans_of(report, "boilerplate")
     kept = [(d, sp) for d, sp in found if d not in dropped]
     left = {d for d, _ in found if d in dropped}
