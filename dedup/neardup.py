@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from . import edges
 from .cluster import Lengths, UnionFind, choose_keep, groups
+from .collection import fewer_collections
 from .config import NearDupConfig
 from .forked import worker_pool
 from .kernel import agreement, folded, folded_words, key_text, minhash, words_of
@@ -169,6 +170,7 @@ def sketch_texts(texts: Sequence[str], config: NearDupConfig) -> Sketches:
     return keys, np.concatenate(sigs), np.concatenate(valid)
 
 
+@fewer_collections()
 def find_clusters(
     ids: Sequence[str],
     texts: Sequence[str],

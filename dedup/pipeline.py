@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .collection import fewer_collections
 from .config import Config
 from .errors import InputError
 from .model import Cluster, DocSummary, Document, Report, Skipped, Span, dropped_members
@@ -25,6 +26,7 @@ def _quiet(stage: str, done: int, total: int) -> None:
     pass
 
 
+@fewer_collections()
 def collect(items: Iterable[Any], config: Config, progress: Progress = _quiet) -> tuple[list[Document], list[Skipped]]:
     """Documents and skipped records of ``items``; duplicate ids are an error (or skipped)."""
     from .io import to_document

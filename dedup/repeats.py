@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, ScoreAlignment
 
 from .cluster import keep_rank
+from .collection import fewer_collections
 from .config import Config
 from .forked import processes, ranges, shared, workers_for
 from .kernel import key_text, minhash, span_words
@@ -192,7 +193,12 @@ def _merge(matches: list[tuple[Passage, Passage, float]], docs: Sequence[Documen
         copy_doc, src_doc = run[0][0].doc, run[0][1].doc
         start, end = run[0][0].start, max(m[0].end for m in run)
         src_start, src_end = min(m[1].start for m in run), max(m[1].end for m in run)
-        sim = text_similarity(key_text(docs[src_doc].text[src_start:src_end]), key_text(docs[copy_doc].text[start:end]))
+        if len(run) == 1:
+            # The section is the two passages, whose keys (the key_text of their spans) were
+            # aligned already: most sections are one passage.
+            sim = run[0][2]
+        else:
+            sim = text_similarity(key_text(docs[src_doc].text[src_start:src_end]), key_text(docs[copy_doc].text[start:end]))
         rule = "repeat-within" if copy_doc == src_doc else "repeat-across"
         spans.append(Span(start, end, "repeat", rule, sim, source=SpanRef(docs[src_doc].id, src_start, src_end)))
         run.clear()
@@ -313,6 +319,7 @@ def _extend(
     return Span(start, end, span.kind, span.rule, sim, source=SpanRef(src.id, src_start, src_end))
 
 
+@fewer_collections()
 def find_repeats(
     docs: Sequence[Document],
     clusters: Sequence[Cluster],

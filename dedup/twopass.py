@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import jsonline
+from .collection import fewer_collections
 from .config import Config, InputConfig
 from .edges import Texts
 from .errors import InputError
@@ -450,6 +451,7 @@ def _single() -> dict[str, Any]:
     return {"cluster": None, "keep": True, "duplicate_of": None, "similarity": None, "boilerplate": [], "repeats": []}
 
 
+@fewer_collections()
 def clean_files(
     inputs: Sequence[Input], config: Config, out: IO[bytes], *, annotate_only: bool, progress: Progress | None = None
 ) -> Summary:

@@ -6,16 +6,19 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dedup
+from dedup.kernel import key_text
 from dedup.model import Document
-from dedup.repeats import _sentences, document_passages, passages
+from dedup.repeats import _sentences, document_passages, find_repeats, passages
 from dedup.sketch import signatures
 from dedup.text import norm_key, shingles, words
+from dedup.verify import text_similarity
 
 from .conftest import SEEDS
+from .test_kernel import texts as kernel_texts
 
 PARA_1 = ("The committee met for six hours on Thursday and agreed a budget that raises school funding by "
           "four percent while freezing spending on roads for the second year in a row.")
@@ -132,6 +135,35 @@ def test_document_passages_match_passages_and_their_signatures() -> None:
         assert [p.key for p in found.passages] == [norm_key(x) for x in pieces]
         assert all(len(words(x)) >= 8 for x in pieces)
         assert np.array_equal(found.signatures, signatures([shingles(x, 2) for x in pieces], num_perm=64, seed=1))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(kernel_texts, min_size=1, max_size=6).map("\n".join))
+def test_a_passage_key_is_the_key_text_of_its_span(text: str) -> None:
+    """What lets a section of one passage take the score its passages were verified with."""
+    for p in passages(0, text, min_words=1):
+        assert p.key == key_text(text[p.start : p.end])
+
+
+def test_section_scores_are_the_similarity_of_their_texts() -> None:
+    """Sections of one passage or of several, grown or not: each score is the similarity of
+    the section's text and its source's."""
+    seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    paras = [PARA_1, PARA_2, OTHER, FILLER]
+    docs = [
+        Document(f"d{i}", f"{seeds[i % len(seeds)][: 1500 + 40 * i]}\n{paras[i % 4]}\n{paras[(i + 1) % 4].replace('the', 'a', 1)}")
+        for i in range(12)
+    ]
+    found = find_repeats(docs, (), {}, dedup.Config())
+    text_of = {d.id: d.text for d in docs}
+    sizes = []  # passages per section
+    for doc in docs:
+        for span in found[doc.id]:
+            assert span.source is not None
+            source = text_of[span.source.id][span.source.start : span.source.end]
+            assert span.score == text_similarity(key_text(source), key_text(doc.text[span.start : span.end]))
+            sizes.append(len(passages(0, doc.text[span.start : span.end], min_words=8)))
+    assert len(sizes) > len(docs) and 1 in sizes and max(sizes) > 1
 
 
 def test_worker_processes_find_the_same_repeats(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..collection import fewer_collections
 from ..config import BoilerplateConfig
 from ..forked import processes, ranges, shared, workers_for
 from ..model import Document, Span
@@ -110,6 +111,7 @@ def _enabled(config: BoilerplateConfig, code: str, name: str) -> bool:
     return (not config.select or bool(names & set(config.select))) and not names & set(config.ignore)
 
 
+@fewer_collections()
 def find_boilerplate(
     docs: Sequence[Document],
     config: BoilerplateConfig,
