@@ -63,6 +63,10 @@ def test_worker_processes_give_the_same_spans(monkeypatch: pytest.MonkeyPatch) -
     assert split == alone
     assert seen == [20, 40, 60, 80, 90]
     assert sum(len(v) for v in alone.values()) > len(docs)  # the shared lines, at least, are flagged
+    # Nothing counted (every new document a near-duplicate of an indexed one): rules still apply.
+    uncounted = bp.find_boilerplate(docs, BoilerplateConfig(), jobs=2, counted=[])
+    assert uncounted == bp.find_boilerplate(docs, BoilerplateConfig(), jobs=1, counted=[])
+    assert any(s.rule.startswith("B") for v in uncounted.values() for s in v)
 
 
 def test_code_samples_and_rows_of_figures_are_not_corpus_evidence() -> None:

