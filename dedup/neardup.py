@@ -215,8 +215,11 @@ def find_clusters(
             results = _keeping_lengths(measured, lengths)
         exact = group_exact(results, config.num_perm, n, progress)
         key_lengths = np.concatenate(lengths) if lengths else None
+        candidates = ranked_candidates(exact, config)
+        exact_edges = exact.edges
+        del exact  # the signatures, not needed past banding
         return cluster_sketched(
-            ids, texts, [len(t) for t in texts], exact, config, pool=pool, prior=prior, links=links,
+            ids, texts, [len(t) for t in texts], candidates, exact_edges, config, pool=pool, prior=prior, links=links,
             key_lengths=key_lengths,
         )
 
@@ -296,8 +299,8 @@ def _rows(pairs: npt.NDArray[np.int64], chunk: int = 1 << 16) -> Iterator[tuple[
 
 
 def _star_first(
-    pairs: npt.NDArray[np.int64], exact: ExactGroups, rep_of: dict[int, int], links: Sequence[tuple[int, int]],
-    lengths: Lengths, policy: str, prior: int,
+    pairs: npt.NDArray[np.int64], exact_edges: Sequence[tuple[int, int]], rep_of: dict[int, int],
+    links: Sequence[tuple[int, int]], lengths: Lengths, policy: str, prior: int,
 ) -> npt.NDArray[np.int64]:
     """``pairs`` with those that hold the document their cluster would keep moved to the front
     (each part in its order).
@@ -312,7 +315,7 @@ def _star_first(
     if not len(pairs):
         return pairs
     tentative = UnionFind(len(lengths))
-    for a, b in itertools.chain(exact.edges, links, _rows(pairs)):
+    for a, b in itertools.chain(exact_edges, links, _rows(pairs)):
         tentative.union(a, b)
     keeps = set()
     for members in groups(tentative):
@@ -324,24 +327,11 @@ def _star_first(
     return np.concatenate((pairs[star], pairs[~star]))
 
 
-def cluster_sketched(
-    ids: Sequence[str],
-    texts: Sequence[str],
-    lengths: Lengths,
-    exact: ExactGroups,
-    config: NearDupConfig,
-    *,
-    pool: Executor | None,
-    prior: int = 0,
-    links: Sequence[tuple[int, int]] = (),
-    key_lengths: npt.NDArray[np.int64] | None = None,
-) -> tuple[Cluster, ...]:
-    """The clusters of :func:`find_clusters` once its documents are sketched and grouped:
-    band the representatives, verify candidates (in ``pool``, whose workers share ``texts``),
-    choose what each cluster keeps by ``lengths``. With ``key_lengths`` (see
-    :func:`sketch_batch`), a pair whose lengths alone keep it under the threshold is not
-    aligned (nor its texts read): it would fail anyway."""
-    n = len(ids)
+def ranked_candidates(exact: ExactGroups, config: NearDupConfig) -> npt.NDArray[np.int64]:
+    """The candidate pairs of ``exact``'s representatives (as document rows), most similar
+    first by their signatures' agreement: all that :func:`cluster_sketched` needs of the
+    signatures, which the caller can then let go (0.5 KB a document, held through
+    verification: at 1,000,000 documents the main process' peak)."""
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
     # Banding lets through pairs whose signatures agree on one band only; the signatures'
     # own Jaccard estimate drops those far below any near-duplicate before the costlier
@@ -352,7 +342,30 @@ def cluster_sketched(
         accept=lambda pairs: _agreement(exact.sigs, pairs) >= MIN_ESTIMATED_JACCARD,
     )
     agree = _agreement(exact.sigs, local_pairs)
+    order = np.argsort(-agree, kind="stable")
+    return exact.reps[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
 
+
+def cluster_sketched(
+    ids: Sequence[str],
+    texts: Sequence[str],
+    lengths: Lengths,
+    candidates: npt.NDArray[np.int64],
+    exact_edges: Sequence[tuple[int, int]],
+    config: NearDupConfig,
+    *,
+    pool: Executor | None,
+    prior: int = 0,
+    links: Sequence[tuple[int, int]] = (),
+    key_lengths: npt.NDArray[np.int64] | None = None,
+) -> tuple[Cluster, ...]:
+    """The clusters of :func:`find_clusters` once its documents are sketched, grouped
+    (``exact_edges``: :attr:`ExactGroups.edges`) and banded (``candidates``: what
+    :func:`ranked_candidates` gives): verify candidates (in ``pool``, whose workers share
+    ``texts``), choose what each cluster keeps by ``lengths``. With ``key_lengths`` (see
+    :func:`sketch_batch`), a pair whose lengths alone keep it under the threshold is not
+    aligned (nor its texts read): it would fail anyway."""
+    n = len(ids)
     # Normalised texts for alignment in this process, made when a pair needs them and
     # only a few kept at a time.
     key = lru_cache(maxsize=8192)(lambda i: key_text(texts[i]))
@@ -361,19 +374,17 @@ def cluster_sketched(
     # already joined through other verified edges needs no alignment of its own (see
     # dedup.edges). Two indexed documents were verified by the index when the later was
     # added (``links``).
-    order = np.argsort(-agree, kind="stable")
-    ordered = exact.reps[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
-    rep_of = {copy: first for first, copy in exact.edges}  # each exact copy's representative
-    ordered = _star_first(ordered, exact, rep_of, links, lengths, config.keep, prior)
+    rep_of = {copy: first for first, copy in exact_edges}  # each exact copy's representative
+    ordered = _star_first(candidates, exact_edges, rep_of, links, lengths, config.keep, prior)
     uf = UnionFind(n)
-    for a, b in (*exact.edges, *links):
+    for a, b in (*exact_edges, *links):
         uf.union(a, b)
     threshold = config.threshold
-    candidates = (
+    to_verify = (
         (a, b) for a, b in _rows(ordered)
         if b >= prior and (key_lengths is None or may_reach(int(key_lengths[a]), int(key_lengths[b]), threshold))
     )
-    verified = edges.verify(candidates, uf, threshold, pool=pool, key=key)
+    verified = edges.verify(to_verify, uf, threshold, pool=pool, key=key)
 
     found = []
     for members in groups(uf):

@@ -48,7 +48,7 @@ from .errors import InputError
 from .forked import worker_pool
 from .io import JSONL_SUFFIXES, PARQUET_SUFFIXES, TEXT_SUFFIXES, parse_record
 from .model import Skipped
-from .neardup import Sketches, cluster_sketched, group_exact, sketch_batch
+from .neardup import Sketches, cluster_sketched, group_exact, ranked_candidates, sketch_batch
 from .seen import Column, FirstSeen
 from .sketch import lsh_params, permutations
 
@@ -503,15 +503,23 @@ def clean_files(
         )
     _check_unchanged(inputs, stamps)
     lines = docs.table("lines")
-    texts = LineTexts(inputs, docs.table("files"), docs.table("offsets"), docs.table("sizes"), config.input.text_field)
     if progress is not None:
         progress("verifying candidates", 0, 0)
+    candidates = ranked_candidates(exact, nd)
+    exact_edges = exact.edges
+    # The signatures (0.5 KB a document) are let go before verification, not after: at
+    # 1,000,000 documents the main process' peak came while verified clusters were built.
+    del exact
+    texts = LineTexts(inputs, docs.table("files"), docs.table("offsets"), docs.table("sizes"), config.input.text_field)
     try:
         with worker_pool(workers, Texts(texts)) as pool:
-            clusters = cluster_sketched(docs.ids, texts, docs.table("chars"), exact, nd, pool=pool, key_lengths=docs.table("key_lengths"))
+            clusters = cluster_sketched(
+                docs.ids, texts, docs.table("chars"), candidates, exact_edges, nd, pool=pool,
+                key_lengths=docs.table("key_lengths"),
+            )
     finally:
         texts.close()
-    del exact
+    del candidates, exact_edges
     members = {doc_id for c in clusters for doc_id in c.members}
     index_of = {doc_id: i for i, doc_id in enumerate(docs.ids) if doc_id in members}
     annotations: list[dict[int, dict[str, Any]]] = [{} for _ in chunks]
