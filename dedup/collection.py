@@ -3,9 +3,10 @@
 Python's cyclic collector runs after every 700 net allocations of container objects (tuples,
 lists, dataclasses), and from time to time walks every object alive. A stage that makes a
 few hundred thousand passages, spans and tuples over a corpus held in memory spends a fifth of
-its time there, finding nothing: what the stages build holds no reference cycles. The stages
-therefore run with a larger first threshold; the collector still runs, and its settings come
-back when the stage returns.
+its time there (the repeats stage at 10,000 documents: 3.9 s, 3.1-3.2 s with the collector off),
+finding next to nothing: every stage over 3,000 documents leaves about a thousand objects in
+reference cycles. The stages therefore run with a larger first threshold; the collector still
+runs, and its settings come back when the stage returns.
 """
 
 from __future__ import annotations
