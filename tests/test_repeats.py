@@ -137,6 +137,17 @@ def test_document_passages_match_passages_and_their_signatures() -> None:
         assert np.array_equal(found.signatures, signatures([shingles(x, 2) for x in pieces], num_perm=64, seed=1))
 
 
+def _seed_pages_sharing_paragraphs(n: int) -> list[Document]:
+    """``n`` documents: the start of a seed page, then two of the planted paragraphs (the second
+    lightly edited), so that passages repeat across documents."""
+    seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    paras = [PARA_1, PARA_2, OTHER, FILLER]
+    return [
+        Document(f"d{i}", f"{seeds[i % len(seeds)][: 1500 + 40 * i]}\n{paras[i % 4]}\n{paras[(i + 1) % 4].replace('the', 'a', 1)}")
+        for i in range(n)
+    ]
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(kernel_texts, min_size=1, max_size=6).map("\n".join))
 def test_a_passage_key_is_the_key_text_of_its_span(text: str) -> None:
@@ -148,12 +159,7 @@ def test_a_passage_key_is_the_key_text_of_its_span(text: str) -> None:
 def test_section_scores_are_the_similarity_of_their_texts() -> None:
     """Sections of one passage or of several, grown or not: each score is the similarity of
     the section's text and its source's."""
-    seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
-    paras = [PARA_1, PARA_2, OTHER, FILLER]
-    docs = [
-        Document(f"d{i}", f"{seeds[i % len(seeds)][: 1500 + 40 * i]}\n{paras[i % 4]}\n{paras[(i + 1) % 4].replace('the', 'a', 1)}")
-        for i in range(12)
-    ]
+    docs = _seed_pages_sharing_paragraphs(12)
     found = find_repeats(docs, (), {}, dedup.Config())
     text_of = {d.id: d.text for d in docs}
     sizes = []  # passages per section
@@ -169,12 +175,7 @@ def test_section_scores_are_the_similarity_of_their_texts() -> None:
 def test_worker_processes_find_the_same_repeats(monkeypatch: pytest.MonkeyPatch) -> None:
     import dedup.repeats as rep
 
-    seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
-    paras = [PARA_1, PARA_2, OTHER, FILLER]
-    docs = [
-        Document(f"d{i}", f"{seeds[i % len(seeds)][: 1500 + 40 * i]}\n{paras[i % 4]}\n{paras[(i + 1) % 4].replace('the', 'a', 1)}")
-        for i in range(40)
-    ]
+    docs = _seed_pages_sharing_paragraphs(40)
     config = dedup.Config()
     alone = rep.find_repeats(docs, (), {}, config, jobs=1)
     monkeypatch.setattr(rep, "_RANGE", 7)
