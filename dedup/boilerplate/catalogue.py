@@ -91,10 +91,16 @@ class Catalogue:
     max_words: int = field(init=False, repr=False, compare=False)  # the most any rule's patterns allow
     # Per length of a normalised line: the phrase keys that could match it, and their indexes.
     by_length: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = field(init=False, repr=False, compare=False)
+    # Per number of words of a line (up to max_words): the rules with patterns that allow that
+    # many, in order (a rule of phrases alone has nothing to search).
+    by_words: tuple[tuple[Rule, ...], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "max_words", max((r.max_words for r in self.rules if r.patterns), default=0))
         object.__setattr__(self, "by_length", tuple(_phrases_near(self.phrase_keys, n) for n in range(PHRASE_LINE_CHARS + 1)))
+        object.__setattr__(
+            self, "by_words", tuple(tuple(r for r in self.rules if r.checks and r.max_words >= n) for n in range(self.max_words + 1))
+        )
 
     def pick(self, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Catalogue:
         """The rules chosen by code or category (``--select``), less those ignored (``--ignore``)."""
@@ -376,9 +382,10 @@ def match_line(
         return best  # a prose paragraph, most often: longer than any rule's patterns look at
     stripped = line.strip()
     lower = lower_for_patterns(stripped)
-    # pattern_matches, inlined: this loop runs for every line of the corpus.
-    for rule in catalogue.rules:
-        if n_words > rule.max_words or (best is not None and rule.weight <= best[1]):
+    # pattern_matches, inlined: this loop runs for every line of the corpus, over the rules
+    # that allow its number of words.
+    for rule in catalogue.by_words[n_words]:
+        if best is not None and rule.weight <= best[1]:
             continue
         if rule.position != "any" and not rule.applies(at_start=at_start, at_end=at_end):
             continue
