@@ -81,6 +81,8 @@ def parse_record(raw: bytes, name: str, lineno: int, config: InputConfig, defaul
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"invalid UTF-8 at byte {exc.start} of the line", path=name, line=lineno) from None
+    if lineno == 1:
+        line = line.removeprefix("\ufeff")  # a byte order mark, as some editors and exports begin a file
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:

@@ -91,6 +91,32 @@ def test_bad_input_one_line_exit_2_no_output(runner: CliRunner, tmp_path: Path, 
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind either
 
 
+@pytest.mark.parametrize("only", [["--only", "duplicates"], []])
+def test_a_byte_order_mark_before_the_first_line_is_read_past(runner: CliRunner, tmp_path: Path, only: list[str]) -> None:
+    """Some editors and exports begin a UTF-8 file with a byte order mark: the records are
+    those of the file without it (with either engine), and the output carries none. Anywhere
+    else it is bad input."""
+    rows = [{"id": "a", "text": "one text about the river and the bridge"}, {"id": "b", "text": "one text about the river and the bridge"}]
+    body = "".join(json.dumps(r) + "\n" for r in rows).encode("utf-8")
+    plain, marked = tmp_path / "plain.jsonl", tmp_path / "marked.jsonl"
+    plain.write_bytes(body)
+    marked.write_bytes(b"\xef\xbb\xbf" + body)
+    outs = []
+    for path in (plain, marked):
+        out = tmp_path / f"{path.stem}.out.jsonl"
+        result = runner.invoke(main, ["clean", str(path), "--annotate-only", *only, "-o", str(out)])
+        assert result.exit_code == 0, result.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and outs[1].startswith(b'{"id": "a"')
+    assert [r["dedup"]["duplicate_of"] for r in map(json.loads, outs[1].splitlines())] == [None, "a"]
+
+    later = tmp_path / "later.jsonl"
+    later.write_bytes(body + b"\xef\xbb\xbf" + body)
+    result = runner.invoke(main, ["clean", str(later), *only])
+    assert result.exit_code == 2
+    assert f"{later}:3: invalid JSON" in result.stderr
+
+
 def test_invalid_utf8_text_file(runner: CliRunner, tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"ok\n\xff\xfe broken")
