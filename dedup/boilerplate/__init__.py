@@ -209,6 +209,11 @@ def _spans(
     use_corpus = _enabled(config, "C001", "corpus")
     use_model = _enabled(config, "M001", "model")
     found = []
+    # One object per distinct reason and score: a span holds them, and at 100,000 documents
+    # of the benchmark corpus there are millions of spans with a few hundred reasons (and a
+    # task's result, pickled, sends each object once).
+    scores: dict[float, float] = {}
+    reasons: dict[str, str] = {}
     for doc in state.docs[bounds[0] : bounds[1]]:
         infos = document_lines(doc, state.catalogue, state.doc_counts, state.site_counts, hits_seen=hits)
         probs = probabilities([i.features for i in infos]) if use_model else [0.0] * len(infos)
@@ -234,6 +239,7 @@ def _spans(
                 continue
             score, rule, category, reason = max(candidates, key=lambda c: c[0])
             if score >= config.threshold:
+                score, reason = scores.setdefault(score, score), reasons.setdefault(reason, reason)
                 spans.append(Span(info.start, info.end, "boilerplate", rule, score, category, reason))
         found.append((doc.id, spans))
     return found
