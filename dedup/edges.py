@@ -20,9 +20,10 @@ from functools import lru_cache
 from .cluster import UnionFind
 from .forked import shared
 from .kernel import key_text
-from .verify import text_similarity
+from .verify import FIRST_TRY, text_similarity
 
 ROUND = 8192  # pairs handed out per round at most
+Candidate = tuple[int, int, float]  # two documents and a guess at their score (see dedup.verify.text_similarity's first_try)
 
 class Texts:
     """The texts pairs are read from, as worker processes share them (see
@@ -52,28 +53,29 @@ def shared_texts(start: int, stop: int) -> list[str]:
     return list(_shared().texts[start:stop])
 
 
-def _score(task: tuple[int, int, float]) -> float:
-    a, b, cutoff = task
+def _score(task: tuple[int, int, float, float]) -> float:
+    a, b, cutoff, guess = task
     texts = _shared()
-    return text_similarity(texts.key(a), texts.key(b), cutoff=cutoff)
+    return text_similarity(texts.key(a), texts.key(b), cutoff=cutoff, first_try=guess)
 
 
 def verify(
-    pairs: Iterable[tuple[int, int]],
+    pairs: Iterable[Candidate],
     uf: UnionFind,
     threshold: float,
     *,
     pool: Executor | None = None,
     key: Callable[[int], str] | None = None,
 ) -> dict[tuple[int, int], float]:
-    """Align ``pairs`` (in their order) whose documents ``uf`` has not joined yet; join those
-    scoring at least ``threshold``. Returns the exact scores of the pairs joined.
+    """Align ``pairs`` (in their order; each with a guess at its score) whose documents ``uf``
+    has not joined yet; join those scoring at least ``threshold``. Returns the exact scores of
+    the pairs joined.
 
     With ``pool`` (whose workers share a :class:`Texts`), each round's pairs are
     aligned in parallel; without, one by one, reading texts through ``key``.
     """
     source = iter(pairs)  # read as rounds need them: a million candidates are not held as tuples
-    pending: deque[tuple[int, int]] = deque()  # pairs put off by a round, before the rest of source
+    pending: deque[Candidate] = deque()  # pairs put off by a round, before the rest of source
     verified: dict[tuple[int, int], float] = {}
     while True:
         batch, later = _next_round(pending, source, uf, ROUND if pool is not None else 1)
@@ -82,11 +84,12 @@ def verify(
         if pool is not None:
             # Pairs of one document go to one worker, which reads and normalises its text once.
             batch.sort()
-            scores = list(pool.map(_score, [(a, b, threshold) for a, b in batch], chunksize=_chunk(len(batch))))
+            tasks = [(a, b, threshold, guess) for a, b, guess in batch]
+            scores = list(pool.map(_score, tasks, chunksize=_chunk(len(batch))))
         else:
             assert key is not None
-            scores = [text_similarity(key(a), key(b), cutoff=threshold) for a, b in batch]
-        for (a, b), score in zip(batch, scores, strict=True):
+            scores = [text_similarity(key(a), key(b), cutoff=threshold, first_try=guess) for a, b, guess in batch]
+        for (a, b, _), score in zip(batch, scores, strict=True):
             if score >= threshold:
                 uf.union(a, b)
                 verified[a, b] = score
@@ -99,14 +102,14 @@ def _chunk(n: int) -> int:
 
 
 def _next_round(
-    pending: deque[tuple[int, int]], source: Iterator[tuple[int, int]], uf: UnionFind, size: int
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    pending: deque[Candidate], source: Iterator[Candidate], uf: UnionFind, size: int
+) -> tuple[list[Candidate], list[Candidate]]:
     """Up to ``size`` pairs, taken from ``pending`` and then from ``source``, that would join
     different components even if every pair before them in the round passed, and the pairs
     put off because the round might join them; pairs ``uf`` has joined already are dropped.
     (A round puts a pair off only after taking one, so an empty round means no pairs are left.)"""
-    batch: list[tuple[int, int]] = []
-    later: list[tuple[int, int]] = []
+    batch: list[Candidate] = []
+    later: list[Candidate] = []
     tentative = UnionFind(0)
     slot: dict[int, int] = {}  # component root -> node of ``tentative``
 
@@ -116,22 +119,19 @@ def _next_round(
         return slot[root]
 
     while len(batch) < size:
-        if pending:
-            a, b = pending.popleft()
-        else:
-            pair = next(source, None)
-            if pair is None:
-                break
-            a, b = pair
+        pair = pending.popleft() if pending else next(source, None)
+        if pair is None:
+            break
+        a, b, _ = pair
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
             continue
         ta, tb = node(ra), node(rb)
         if tentative.find(ta) == tentative.find(tb):
-            later.append((a, b))  # this round may join them already
+            later.append(pair)  # this round may join them already
             continue
         tentative.union(ta, tb)
-        batch.append((a, b))
+        batch.append(pair)
     return batch, later
 
 
@@ -140,6 +140,6 @@ def similarities(
 ) -> list[float]:
     """Exact similarity of each pair, in parallel with ``pool`` (see :func:`verify`)."""
     if pool is not None:
-        return list(pool.map(_score, [(a, b, 0.0) for a, b in pairs], chunksize=_chunk(len(pairs))))
+        return list(pool.map(_score, [(a, b, 0.0, FIRST_TRY) for a, b in pairs], chunksize=_chunk(len(pairs))))
     assert key is not None
     return [text_similarity(key(a), key(b)) for a, b in pairs]

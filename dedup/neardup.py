@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +25,7 @@ from .model import Cluster
 from .seen import Column, FirstSeen
 from .sketch import BandKeys, candidate_pairs, lsh_params, permutations
 from .text import CHUNK_CHARS, shingle_hashes, shingle_size, text_chunks
-from .verify import may_reach
+from .verify import expected_score, may_reach
 
 # Verified near-duplicates on Webis have a 5-gram Jaccard of 0.37 and more; with 128 permutations
 # the estimate's standard deviation is about 0.04, so 0.2 loses none of them.
@@ -298,12 +299,33 @@ def _rows(pairs: npt.NDArray[np.int64], chunk: int = 1 << 16) -> Iterator[tuple[
             yield a, b
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate pairs (document rows), in the order they are to be verified, and each pair's
+    Jaccard estimate from its signatures."""
+
+    pairs: npt.NDArray[np.int64]
+    estimates: npt.NDArray[np.float32]
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def take(self, rows: npt.NDArray[Any]) -> Candidates:
+        return Candidates(self.pairs[rows], self.estimates[rows])
+
+
+def _values(values: npt.NDArray[Any], chunk: int = 1 << 16) -> Iterator[Any]:
+    """The items of ``values`` as Python numbers, ``chunk`` at a time."""
+    for start in range(0, len(values), chunk):
+        yield from values[start : start + chunk].tolist()
+
+
 def _star_first(
-    pairs: npt.NDArray[np.int64], exact_edges: Sequence[tuple[int, int]], rep_of: dict[int, int],
+    candidates: Candidates, exact_edges: Sequence[tuple[int, int]], rep_of: dict[int, int],
     links: Sequence[tuple[int, int]], lengths: Lengths, policy: str, prior: int,
-) -> npt.NDArray[np.int64]:
-    """``pairs`` with those that hold the document their cluster would keep moved to the front
-    (each part in its order).
+) -> Candidates:
+    """``candidates`` with the pairs that hold the document their cluster would keep moved to
+    the front (each part in its order).
 
     The clusters do not depend on the order in which candidates are verified, only the pairs
     aligned do. A member's reported similarity is to the kept document: when the pairs that
@@ -312,8 +334,9 @@ def _star_first(
     every candidate passed; where some fail, the clusters come out the same, a little more
     is aligned.
     """
+    pairs = candidates.pairs
     if not len(pairs):
-        return pairs
+        return candidates
     tentative = UnionFind(len(lengths))
     for a, b in itertools.chain(exact_edges, links, _rows(pairs)):
         tentative.union(a, b)
@@ -324,10 +347,10 @@ def _star_first(
         keeps.add(rep_of.get(keep, keep))
     kept = np.fromiter(keeps, dtype=np.int64, count=len(keeps))
     star = np.isin(pairs[:, 0], kept) | np.isin(pairs[:, 1], kept)
-    return np.concatenate((pairs[star], pairs[~star]))
+    return candidates.take(np.concatenate((np.flatnonzero(star), np.flatnonzero(~star))))
 
 
-def ranked_candidates(exact: ExactGroups, config: NearDupConfig) -> npt.NDArray[np.int64]:
+def ranked_candidates(exact: ExactGroups, config: NearDupConfig) -> Candidates:
     """The candidate pairs of ``exact``'s representatives (as document rows), most similar
     first by their signatures' agreement: all that :func:`cluster_sketched` needs of the
     signatures, which the caller can then let go (0.5 KB a document, held through
@@ -343,14 +366,15 @@ def ranked_candidates(exact: ExactGroups, config: NearDupConfig) -> npt.NDArray[
     )
     agree = _agreement(exact.sigs, local_pairs)
     order = np.argsort(-agree, kind="stable")
-    return exact.reps[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
+    pairs = exact.reps[local_pairs[order]] if len(order) else np.empty((0, 2), dtype=np.int64)
+    return Candidates(pairs, agree[order].astype(np.float32))
 
 
 def cluster_sketched(
     ids: Sequence[str],
     texts: Sequence[str],
     lengths: Lengths,
-    candidates: npt.NDArray[np.int64],
+    candidates: Candidates,
     exact_edges: Sequence[tuple[int, int]],
     config: NearDupConfig,
     *,
@@ -380,8 +404,11 @@ def cluster_sketched(
     for a, b in (*exact_edges, *links):
         uf.union(a, b)
     threshold = config.threshold
+    # Each pair is aligned first at about the score its signatures suggest (see
+    # dedup.verify.expected_score): once, where that guess holds, and in a narrow band.
     to_verify = (
-        (a, b) for a, b in _rows(ordered)
+        (a, b, expected_score(estimate, config.shingle_size, config.num_perm))
+        for (a, b), estimate in zip(_rows(ordered.pairs), _values(ordered.estimates), strict=True)
         if b >= prior and (key_lengths is None or may_reach(int(key_lengths[a]), int(key_lengths[b]), threshold))
     )
     verified = edges.verify(to_verify, uf, threshold, pool=pool, key=key)

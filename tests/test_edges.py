@@ -15,7 +15,7 @@ from dedup.cluster import UnionFind, groups
 from dedup.config import NearDupConfig
 from dedup.neardup import find_clusters
 from dedup.text import norm_key
-from dedup.verify import may_reach
+from dedup.verify import FIRST_TRY, may_reach
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 
@@ -85,13 +85,13 @@ def test_a_round_never_aligns_a_pair_it_may_already_join(monkeypatch: pytest.Mon
     rng = random.Random(3)
     page = SEEDS[0].read_text(encoding="utf-8")
     texts = [edited(page, 0.03, rng) for _ in range(5)]
-    pairs = [(a, b) for a in range(5) for b in range(a + 1, 5)]
+    pairs = [(a, b, FIRST_TRY) for a in range(5) for b in range(a + 1, 5)]
     aligned: list[tuple[str, str]] = []
     real = edges.text_similarity
 
-    def counting(a: str, b: str, *, cutoff: float = 0.0) -> float:
+    def counting(a: str, b: str, *, cutoff: float = 0.0, first_try: float = FIRST_TRY) -> float:
         aligned.append((a, b))
-        return real(a, b, cutoff=cutoff)
+        return real(a, b, cutoff=cutoff, first_try=first_try)
 
     monkeypatch.setattr(edges, "text_similarity", counting)
     forked.share(edges.Texts(texts))
@@ -114,7 +114,7 @@ def test_a_failed_pair_leaves_the_later_pairs_to_the_next_round() -> None:
     texts = [page, other, edited(page, 0.02, rng)]
     forked.share(edges.Texts(texts))
     uf = UnionFind(3)
-    verified = edges.verify([(0, 1), (0, 2), (1, 2)], uf, 0.85, pool=ThreadPoolExecutor(2))
+    verified = edges.verify([(0, 1, FIRST_TRY), (0, 2, FIRST_TRY), (1, 2, FIRST_TRY)], uf, 0.85, pool=ThreadPoolExecutor(2))
     assert groups(uf) == [[0, 2]]
     assert list(verified) == [(0, 2)]
 
@@ -129,9 +129,9 @@ def test_pairs_their_lengths_rule_out_are_never_aligned(monkeypatch: pytest.Monk
     aligned: list[tuple[int, int]] = []
     real = edges.text_similarity
 
-    def counting(a: str, b: str, *, cutoff: float = 0.0) -> float:
+    def counting(a: str, b: str, *, cutoff: float = 0.0, first_try: float = FIRST_TRY) -> float:
         aligned.append((len(a), len(b)))
-        return real(a, b, cutoff=cutoff)
+        return real(a, b, cutoff=cutoff, first_try=first_try)
 
     monkeypatch.setattr(edges, "text_similarity", counting)
     found = find_clusters(ids, texts, NearDupConfig(jobs=1))

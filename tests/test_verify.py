@@ -15,7 +15,7 @@ from dedup import neardup, verify
 from dedup.kernel import key_text
 from dedup.neardup import sketch_batch
 from dedup.text import norm_key
-from dedup.verify import LONG_CHARS, may_reach, text_similarity
+from dedup.verify import LONG_CHARS, expected_score, may_reach, text_similarity
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 
@@ -82,3 +82,50 @@ def test_key_lengths_from_sketching_are_the_keys_lengths(monkeypatch: pytest.Mon
     keys2, sigs2, _ = sketch_batch(texts, k=5, num_perm=32, seed=1, key_lengths=chunked)
     assert keys2 == keys and (sigs2 == sigs).all()
     assert chunked.tolist() == [-1 if len(t) > 20 and key_text(t) else len(key_text(t)) for t in texts]
+
+
+@pytest.mark.parametrize("guess", [0.0, 0.5, 0.9, 0.96, 0.99, 1.0])
+def test_a_guess_at_the_score_changes_no_score(guess: float) -> None:
+    rng = random.Random(17)
+    key = norm_key(SEEDS[2].read_text(encoding="utf-8"))
+    for rate in (0.0, 0.01, 0.03, 0.1, 0.3):
+        copy = norm_key(edited(key, rate, rng))
+        for cutoff in (0.0, 0.85):
+            assert text_similarity(key, copy, cutoff=cutoff, first_try=guess) == Indel.normalized_similarity(key, copy, score_cutoff=cutoff)
+
+
+def test_a_guess_that_holds_aligns_once_and_one_too_high_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = norm_key(SEEDS[2].read_text(encoding="utf-8"))
+    copy = norm_key(edited(key, 0.02, random.Random(4)))
+    score = Indel.normalized_similarity(key, copy)
+    assert 0.95 < score < 0.99
+    cutoffs: list[float] = []
+
+    class Counting:
+        @staticmethod
+        def normalized_similarity(a: str, b: str, *, score_cutoff: float) -> float:
+            cutoffs.append(score_cutoff)
+            return float(Indel.normalized_similarity(a, b, score_cutoff=score_cutoff))
+
+    monkeypatch.setattr(verify, "Indel", Counting)
+    assert text_similarity(key, copy, cutoff=0.85, first_try=score - 0.01) == score
+    assert cutoffs == [score - 0.01]
+    cutoffs.clear()
+    assert text_similarity(key, copy, cutoff=0.85, first_try=0.999) == score
+    assert len(cutoffs) == 2 and cutoffs[0] > score and cutoffs[1] == 0.85  # the first capped by the lengths
+    cutoffs.clear()
+    assert text_similarity(key, copy, cutoff=0.85, first_try=0.9) == score  # not half the band: aligned once
+    assert cutoffs == [0.85]
+
+
+def test_the_guess_from_signatures_rises_with_their_estimate() -> None:
+    guesses = [expected_score(j / 20, 5, 128) for j in range(21)]
+    assert guesses == sorted(guesses) and guesses[0] == 0.0 and 0.99 < guesses[-1] <= 1.0
+    assert expected_score(0.75, 5, 128) < expected_score(0.75, 5)  # a cautious guess
+    rng = random.Random(8)
+    key = norm_key(SEEDS[4].read_text(encoding="utf-8"))
+    for rate in (0.01, 0.05):  # words replaced at random: the guess is near the score
+        copy = norm_key(edited(key, rate, rng))
+        shingles = [{tuple(t.split(" ")[i : i + 5]) for i in range(len(t.split(" ")) - 4)} for t in (key, copy)]
+        jaccard = len(shingles[0] & shingles[1]) / len(shingles[0] | shingles[1])
+        assert abs(expected_score(jaccard, 5) - Indel.normalized_similarity(key, copy)) < 0.03
