@@ -91,15 +91,30 @@ class Catalogue:
     max_words: int = field(init=False, repr=False, compare=False)  # the most any rule's patterns allow
     # Per length of a normalised line: the phrase keys that could match it, and their indexes.
     by_length: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = field(init=False, repr=False, compare=False)
-    # Per number of words of a line (up to max_words): the rules with patterns that allow that
-    # many, in order (a rule of phrases alone has nothing to search).
-    by_words: tuple[tuple[Rule, ...], ...] = field(init=False, repr=False, compare=False)
+    # Per place of a line in its document (first lines, last lines: see Rule.applies, as an
+    # index ``2·at_start + at_end``) and number of words (up to max_words): the searches of the
+    # rules that may fire there, flattened in rule order (a rule of phrases alone has none).
+    by_words: tuple[tuple[tuple[tuple[Rule, re.Pattern[str], str | None], ...], ...], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "max_words", max((r.max_words for r in self.rules if r.patterns), default=0))
         object.__setattr__(self, "by_length", tuple(_phrases_near(self.phrase_keys, n) for n in range(PHRASE_LINE_CHARS + 1)))
         object.__setattr__(
-            self, "by_words", tuple(tuple(r for r in self.rules if r.checks and r.max_words >= n) for n in range(self.max_words + 1))
+            self,
+            "by_words",
+            tuple(
+                tuple(
+                    tuple(
+                        (r, pattern, need)
+                        for r in self.rules if r.max_words >= n and r.applies(at_start=place >= 2, at_end=place % 2 == 1)
+                        for pattern, need in r.checks
+                    )
+                    for n in range(self.max_words + 1)
+                )
+                for place in range(4)
+            ),
         )
 
     def pick(self, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> Catalogue:
@@ -382,21 +397,16 @@ def match_line(
         return best  # a prose paragraph, most often: longer than any rule's patterns look at
     stripped = line.strip()
     lower = lower_for_patterns(stripped)
-    # pattern_matches, inlined: this loop runs for every line of the corpus, over the rules
-    # that allow its number of words.
-    for rule in catalogue.by_words[n_words]:
+    # pattern_matches, inlined and flattened: this loop runs for every line of the corpus, over
+    # the searches of the rules that allow its number of words and its place. Once a rule
+    # matches, its other searches (and those of rules no stronger) are passed over.
+    for rule, pattern, need in catalogue.by_words[2 * at_start + at_end][n_words]:
         if best is not None and rule.weight <= best[1]:
             continue
-        if rule.position != "any" and not rule.applies(at_start=at_start, at_end=at_end):
-            continue
-        for pattern, need in rule.checks:
-            if (need is None or lower is None or need in lower) and pattern.search(stripped):
+        if (need is None or lower is None or need in lower) and pattern.search(stripped):
+            best = (rule, rule.weight)
+            if rule.weight >= 1.0:
                 break
-        else:
-            continue
-        best = (rule, rule.weight)
-        if rule.weight >= 1.0:
-            break
     return best
 
 
