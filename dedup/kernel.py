@@ -631,26 +631,32 @@ def spaced(cps: npt.NDArray[np.uint32] | npt.NDArray[np.uint8], table: npt.NDArr
     (``dedup.text.key_of``); returns how many code points were written. ``out`` needs
     ``2 * len(cps)`` slots."""
     n = cps.shape[0]
-    i = 0
     m = 0
     last = 0  # kind of the word before: 0 none, 1 spaced, 2 unspaced
-    while i < n:
-        kind = table[cps[i]]
-        if kind == 0:
-            i += 1
-            continue
-        end = i + 1
+    inside = False  # whether the code point before is part of a spaced word
+    # One pass, one branch a code point (a loop per word was a quarter slower).
+    for i in range(n):
+        c = cps[i]
+        kind = table[c]
         if kind == 1:
-            while end < n and table[cps[end]] == 1:
-                end += 1
-        if last and not (last == 2 and kind == 2):
-            out[m] = 0x20
+            if not inside:
+                if last:
+                    out[m] = 0x20
+                    m += 1
+                last = 1
+                inside = True
+            out[m] = c
             m += 1
-        for j in range(i, end):
-            out[m] = cps[j]
+        elif kind == 2:  # a word on its own, joined to another of its kind without a space
+            if last == 1:
+                out[m] = 0x20
+                m += 1
+            out[m] = c
             m += 1
-        last = kind
-        i = end
+            last = 2
+            inside = False
+        else:
+            inside = False
     return m
 
 
