@@ -292,11 +292,15 @@ def group_exact(
     return ExactGroups(reps=reps.array(), sigs=sigs, valid=valid, edges=exact_edges)
 
 
-def _rows(pairs: npt.NDArray[np.int64], chunk: int = 1 << 16) -> Iterator[tuple[int, int]]:
-    """The rows of ``pairs`` as Python pairs, ``chunk`` rows at a time (not a list of them all)."""
-    for start in range(0, len(pairs), chunk):
-        for a, b in pairs[start : start + chunk].tolist():  # noqa: UP028 - pairs as tuples, not lists
-            yield a, b
+def _items(values: npt.NDArray[Any], chunk: int = 1 << 16) -> Iterator[Any]:
+    """The items of ``values`` as Python objects, ``chunk`` at a time (not a list of them all)."""
+    for start in range(0, len(values), chunk):
+        yield from values[start : start + chunk].tolist()
+
+
+def _rows(pairs: npt.NDArray[np.int64]) -> Iterator[tuple[int, int]]:
+    """The rows of ``pairs`` as Python pairs."""
+    return ((a, b) for a, b in _items(pairs))
 
 
 @dataclass(frozen=True)
@@ -307,17 +311,8 @@ class Candidates:
     pairs: npt.NDArray[np.int64]
     estimates: npt.NDArray[np.float32]
 
-    def __len__(self) -> int:
-        return len(self.pairs)
-
     def take(self, rows: npt.NDArray[Any]) -> Candidates:
         return Candidates(self.pairs[rows], self.estimates[rows])
-
-
-def _values(values: npt.NDArray[Any], chunk: int = 1 << 16) -> Iterator[Any]:
-    """The items of ``values`` as Python numbers, ``chunk`` at a time."""
-    for start in range(0, len(values), chunk):
-        yield from values[start : start + chunk].tolist()
 
 
 def _star_first(
@@ -408,7 +403,7 @@ def cluster_sketched(
     # dedup.verify.expected_score): once, where that guess holds, and in a narrow band.
     to_verify = (
         (a, b, expected_score(estimate, config.shingle_size, config.num_perm))
-        for (a, b), estimate in zip(_rows(ordered.pairs), _values(ordered.estimates), strict=True)
+        for (a, b), estimate in zip(_rows(ordered.pairs), _items(ordered.estimates), strict=True)
         if b >= prior and (key_lengths is None or may_reach(int(key_lengths[a]), int(key_lengths[b]), threshold))
     )
     verified = edges.verify(to_verify, uf, threshold, pool=pool, key=key)
