@@ -88,13 +88,23 @@ def _permuted(hashes: npt.NDArray[np.uint32], a: npt.NDArray[np.uint32], b: npt.
         return hv[:, None] * a[None, :] + b[None, :]
 
 
+# datasketch's answers for the settings dedup uses by default (documents, and passages in the
+# repeats stage), as lsh_params would ask for them; tests/test_sketch.py asks its optimiser
+# again. Importing it takes about half a second (scipy), which a small run would wait for.
+KNOWN_LSH_PARAMS = {(0.3, 128): (32, 2), (0.3, 64): (32, 2)}
+
+
 @lru_cache(maxsize=32)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """Bands and rows per band for ``threshold``, from datasketch's optimiser.
+    """Bands and rows per band for ``threshold``, from datasketch's optimiser (recorded for the
+    default settings in :data:`KNOWN_LSH_PARAMS`).
 
     False negatives are weighted 9:1 over false positives: every candidate is verified, so
     a missed pair costs more than an extra comparison.
     """
+    known = KNOWN_LSH_PARAMS.get((threshold, num_perm))
+    if known is not None:
+        return known
     from datasketch.lsh import _optimal_param
 
     b, r = _optimal_param(threshold, num_perm, 0.1, 0.9)

@@ -64,3 +64,19 @@ def test_signatures_across_chunk_boundaries_equal_datasketch(monkeypatch) -> Non
         m = MinHash(num_perm=16, seed=3, scheme="affine32", hashfunc=lambda x: x)
         m.update_batch([int(x) for x in shingle_set])
         assert np.array_equal(m.hashvalues, row)
+
+
+def test_recorded_lsh_params_are_datasketchs_and_the_defaults() -> None:
+    from datasketch.lsh import _optimal_param
+
+    from dedup.config import NearDupConfig
+    from dedup.repeats import PASSAGE_LSH_THRESHOLD, PASSAGE_PERM
+    from dedup.sketch import KNOWN_LSH_PARAMS
+
+    for (threshold, num_perm), params in KNOWN_LSH_PARAMS.items():
+        assert tuple(int(v) for v in _optimal_param(threshold, num_perm, 0.1, 0.9)) == params
+    defaults = NearDupConfig()
+    assert (defaults.lsh_threshold, defaults.num_perm) in KNOWN_LSH_PARAMS
+    assert (PASSAGE_LSH_THRESHOLD, PASSAGE_PERM) in KNOWN_LSH_PARAMS
+    b, r = lsh_params(0.45, 96)  # not recorded: datasketch's optimiser answers
+    assert (b, r) == tuple(int(v) for v in _optimal_param(0.45, 96, 0.1, 0.9))
