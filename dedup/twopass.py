@@ -480,8 +480,9 @@ def clean_files(
         # A few blocks ahead at most: where taking a block's result here is slower than the
         # workers, results would pile up (a signature row, 0.5 KB, for each document).
         results = _ahead(pool, sketch, chunks, 2 * workers) if pool is not None else map(sketch, chunks)
-        # The optimiser (and datasketch's import, 0.6 s) runs in a thread while the workers
-        # sketch and this thread takes their results; its answer is cached. Every worker of
+        # The optimiser (and datasketch's import, 0.6 s, where the settings are not the
+        # defaults, see sketch.KNOWN_LSH_PARAMS) runs in a thread while the workers sketch and
+        # this thread takes their results; its answer is cached. Every worker of
         # this pool is forked already, and those forked later wait for the join below.
         optimiser = threading.Thread(target=lsh_params, args=(nd.lsh_threshold, nd.num_perm), daemon=True)
         optimiser.start()
