@@ -326,8 +326,9 @@ def _summarise(documents: int, clusters: int, duplicates: int, skipped: Sequence
 
 def _clean_files(inputs: Any, config: cfg.Config, output: str | None, annotate_only: bool) -> None:
     """Document-level dedup of JSONL files without holding their texts (same output as the batch run)."""
+    from .heap import return_freed_memory
     from .io import atomic_output
-    from .twopass import clean_files, return_freed_memory
+    from .twopass import clean_files
 
     return_freed_memory()
     status = _Status()

@@ -24,7 +24,6 @@ integers: memory no longer grows with the size of the texts.
 from __future__ import annotations
 
 import bisect
-import ctypes
 import functools
 import itertools
 import json
@@ -40,7 +39,7 @@ from typing import IO, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from . import jsonline
+from . import heap, jsonline
 from .collection import fewer_collections
 from .config import Config, InputConfig
 from .edges import Texts
@@ -116,6 +115,10 @@ def blocks(inputs: Sequence[Input], size: int | None = None) -> Iterator[Block]:
     """Each input cut into blocks of whole lines, about ``size`` bytes each (:data:`BLOCK`; a
     longer line is one block)."""
     size = size or BLOCK
+    # One buffer for every read: a new 4 MB bytes object a block cost a thousand page faults
+    # (blocks of 128 KiB and more are mapped afresh, see dedup.heap).
+    buffer = bytearray(size)
+    view = memoryview(buffer)
     for number, source in enumerate(inputs):
         try:
             stream = open(source.path, "rb")  # noqa: SIM115 - closed below, errors reported as InputError
@@ -123,14 +126,15 @@ def blocks(inputs: Sequence[Input], size: int | None = None) -> Iterator[Block]:
             raise InputError(f"cannot read: {exc.strerror}", path=source.path) from None
         with stream:
             start, line = 0, 1
-            while data := stream.read(size):
-                if not data.endswith(b"\n"):
-                    data += stream.readline()
-                breaks = data.count(b"\n")
-                count = breaks + (not data.endswith(b"\n"))
-                yield Block(number, start, start + len(data), line, count)
-                start += len(data)
+            while n := stream.readinto(view):
+                rest = b"" if buffer[n - 1] == 0x0A else stream.readline()
+                breaks = buffer.count(b"\n", 0, n) + rest.count(b"\n")
+                length = n + len(rest)
+                count = breaks + (buffer[n - 1] != 0x0A if not rest else not rest.endswith(b"\n"))
+                yield Block(number, start, start + length, line, count)
+                start += length
                 line += breaks
+    view.release()
 
 
 def _read(block: Block, inputs: Sequence[Input]) -> tuple[bytes, list[tuple[int, int, int]]]:
@@ -139,15 +143,42 @@ def _read(block: Block, inputs: Sequence[Input]) -> tuple[bytes, list[tuple[int,
     with open(inputs[block.file].path, "rb") as f:
         f.seek(block.start)
         data = f.read(block.end - block.start)
+    return data, _lines(data, len(data), block.first_line)
+
+
+_buffer = bytearray()  # in a worker of pass 3: where it read its last block
+
+
+def _read_again(block: Block, inputs: Sequence[Input]) -> tuple[memoryview, list[tuple[int, int, int]]]:
+    """:func:`_read` in pass 3, into a buffer kept for the next block: a new 4 MB bytes object
+    a block cost the worker a thousand page faults (see :mod:`dedup.heap`)."""
+    global _buffer
+    size = block.end - block.start
+    if len(_buffer) < size:
+        _buffer = bytearray(size)
+    data = memoryview(_buffer)[:size]
+    with open(inputs[block.file].path, "rb") as f:
+        if os.preadv(f.fileno(), [data], block.start) != size:
+            raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=f.name)
+    return data, _lines(_buffer, size, block.first_line)
+
+
+_BLANK = b" \t\n\r\x0b\x0c"  # what bytes.strip() strips
+
+
+def _lines(data: bytes | bytearray, size: int, first_line: int) -> list[tuple[int, int, int]]:
+    """The line number, start and end (after its newline) of each non-blank line of
+    ``data[:size]``, whose first line is ``first_line``."""
     found = []
-    pos, line = 0, block.first_line
-    while pos < len(data):
-        end = data.find(b"\n", pos)
-        end = len(data) if end < 0 else end + 1
-        if data[pos:end].strip():
+    pos, line = 0, first_line
+    while pos < size:
+        end = data.find(b"\n", pos, size)
+        end = size if end < 0 else end + 1
+        # Most lines start with "{": only one that starts blank is copied to be stripped.
+        if data[pos] not in _BLANK or data[pos:end].strip():
             found.append((line, pos, end))
         pos, line = end, line + 1
-    return data, found
+    return found
 
 
 class _BlockTexts(Sequence[str | npt.NDArray[np.uint32]]):
@@ -216,6 +247,7 @@ def _sketch_block(block: Block, *, inputs: Sequence[Input], config: InputConfig,
     canonical: list[bool] = []
     skipped: list[tuple[int, str]] = []
     error = None
+    _reuse_freed_memory()
     data, found = _read(block, inputs)
     bounds = np.asarray([(s, e) for _, s, e in found], dtype=np.int64).reshape(-1, 2)
     fields = jsonline.record_fields(data, bounds[:, 0], bounds[:, 1], (config.text_field, config.id_field))
@@ -409,7 +441,7 @@ def _write_block(
     input are sent back as offsets (:func:`_emit` reads them): the output does not go through
     a pipe."""
     block, annotations, dropped, canonical = task
-    data, found = _read(block, inputs)
+    data, found = _read_again(block, inputs)
     single = _single_tail()
     out: list[Piece] = []
     kept = (item for item in found if item[0] not in dropped)  # the block's documents, in order
@@ -421,19 +453,23 @@ def _write_block(
             close = end - 2 if data[end - 1] == 0x0A else end - 1  # the brace before the newline
             out += ((start, close), single if ann is None else _tail(ann))
         else:
-            record = json.loads(data[start:end])
+            record = json.loads(bytes(data[start:end]))
             record["dedup"] = ann or _single()
             out.append((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
     return out
 
 
-def _emit(out: IO[bytes], block: Block, pieces: list[Piece], inputs: Sequence[Input]) -> None:
-    """Write what :func:`_write_block` made of ``block``."""
-    data = memoryview(b"")
-    if any(isinstance(p, tuple) for p in pieces):
-        with open(inputs[block.file].path, "rb") as f:
-            data = memoryview(os.pread(f.fileno(), block.end - block.start, block.start))
-    out.writelines(data[p[0] : p[1]] if isinstance(p, tuple) else p for p in pieces)
+def _emit(out: IO[bytes], block: Block, pieces: list[Piece], inputs: Sequence[Input], buffer: bytearray) -> None:
+    """Write what :func:`_write_block` made of ``block``, reading its input into ``buffer`` (one
+    for every block, as large as the largest: a new 4 MB bytes object a block cost a thousand
+    page faults)."""
+    size = block.end - block.start
+    with memoryview(buffer) as whole, whole[:size] as data:
+        if any(isinstance(p, tuple) for p in pieces):
+            with open(inputs[block.file].path, "rb") as f:
+                if os.preadv(f.fileno(), [data], block.start) != size:
+                    raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=f.name)
+        out.writelines(data[p[0] : p[1]] if isinstance(p, tuple) else p for p in pieces)
 
 
 def _tail(annotation: dict[str, Any]) -> bytes:
@@ -457,6 +493,8 @@ def clean_files(
 ) -> Summary:
     """Write the records of ``inputs`` to ``out`` as :func:`dedup.pipeline.records` would with
     document-level dedup alone: the same bytes, in three passes (see the module's docstring)."""
+    global _parent, _buffer
+    _parent = os.getpid()
     nd = config.neardup
     summary = Summary()
     docs = _Documents()
@@ -506,7 +544,10 @@ def clean_files(
     lines = docs.table("lines")
     if progress is not None:
         progress("verifying candidates", 0, 0)
-    candidates = ranked_candidates(exact, nd)
+    # Banding makes and frees a few arrays of 8 bytes a document for each band: 115,000 page
+    # faults at 100,000 documents, mapped afresh each time (see dedup.heap), while the workers wait.
+    with heap.reusing(32 << 20):
+        candidates = ranked_candidates(exact, nd)
     exact_edges = exact.edges
     # The signatures (0.5 KB a document) are let go before verification, not after: at
     # 1,000,000 documents the main process' peak came while verified clusters were built.
@@ -542,12 +583,14 @@ def clean_files(
     ]
     _check_unchanged(inputs, stamps)
     # New workers: those that verified hold normalised texts, and pages the signatures took.
+    buffer = bytearray(max(b.end - b.start for b in chunks))
     with worker_pool(workers) as pool:
         done = 0
         for block, pieces in zip(chunks, _ahead(pool, write, tasks, 2 * workers) if pool is not None else map(write, tasks), strict=True):
-            _emit(out, block, pieces, inputs)
+            _emit(out, block, pieces, inputs, buffer)
             done += block.end - block.start
             report("writing (MB)", done)
+    _buffer = bytearray()  # where this process wrote blocks itself (one worker)
     summary.documents = len(docs.ids)
     summary.clusters = len(clusters)
     summary.duplicates = sum(len(c.members) - 1 for c in clusters)
@@ -596,19 +639,17 @@ def _check_unchanged(inputs: Sequence[Input], stamps: list[tuple[int, int]]) -> 
             raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=source.path)
 
 
-def return_freed_memory() -> None:
-    """On glibc, keep blocks of 128 KiB and more out of the heap, so that freeing them gives
-    the memory back to the system. A setting of the whole process: the CLI makes it before
-    :func:`clean_files`; a program calling the library decides for itself.
-
-    glibc raises its threshold for such blocks each time one is freed, up to 32 MiB; then the
-    arrays each block of pass 1 brings back are carved from the heap, which cannot shrink past
-    the ones still held: at 300,000 documents the process kept 155 MB it had freed. Elsewhere
-    (musl, macOS), nothing to do. Worker processes forked later inherit the setting.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
+def _reuse_freed_memory() -> None:
+    """In a worker of pass 1 or 3, once: keep what each task frees for the next (see
+    :mod:`dedup.heap`): its 4 MB of input and its arrays, each mapped afresh otherwise, cost a
+    thousand page faults a block, a fifth of the worker's system time and a tenth of the run's."""
+    global _reusing
+    if _reusing or os.getpid() == _parent:
         return
-    m_mmap_threshold = -3
-    libc.mallopt(m_mmap_threshold, 128 * 1024)
+    _reusing = True
+    heap.reuse_freed_memory(_REUSED)
+
+
+_REUSED = 16 << 20  # more than a block of input (BLOCK) and the arrays of its documents
+_reusing = False  # in a worker: whether _reuse_freed_memory has run
+_parent = 0  # the process that runs clean_files

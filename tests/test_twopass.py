@@ -257,3 +257,69 @@ def test_lines_read_without_json_as_json_reads_them(tmp_path: Path, monkeypatch:
         assert getattr(quick, name).tolist() == getattr(slow, name).tolist(), name
     assert quick.sketches[0] == slow.sketches[0]
     assert (quick.sketches[1] == slow.sketches[1]).all() and (quick.sketches[2] == slow.sketches[2]).all()
+
+
+@pytest.mark.parametrize("size", [1, 7, 16, 64, 1 << 20])
+def test_blocks_cut_whole_lines_and_count_them(tmp_path: Path, size: int) -> None:
+    """Blocks (read into one reused buffer) cover each file end to end in whole lines, with
+    the line numbers and counts a plain reading gives: a line longer than a block, blank lines,
+    CRLF ends, a file without a final newline, an empty file."""
+    contents = [
+        b'{"text": "a"}\n\n  \n{"text": "' + b"x" * 100 + b'"}\r\n{"text": "b"}\n',
+        b"",
+        b'{"text": "c"}\n\t\n{"text": "no newline at the end"}',
+    ]
+    for number, content in enumerate(contents):
+        (tmp_path / f"{number}.jsonl").write_bytes(content)
+    inputs = twopass.jsonl_inputs([str(tmp_path / f"{n}.jsonl") for n in range(len(contents))])
+    assert inputs is not None
+    found = list(twopass.blocks(inputs, size))
+    for number, content in enumerate(contents):
+        mine = [b for b in found if b.file == number]
+        assert [b.start for b in mine[1:]] == [b.end for b in mine[:-1]]
+        assert (mine[0].start if mine else 0) == 0 and (mine[-1].end if mine else 0) == len(content)
+        lines = content.splitlines(keepends=True)
+        assert sum(b.lines for b in mine) == len(lines)
+        for block in mine:
+            assert block.end == len(content) or content[block.end - 1 : block.end] == b"\n"
+            assert block.first_line == content[: block.start].count(b"\n") + 1
+            data, non_blank = twopass._read(block, inputs)
+            assert data == content[block.start : block.end]
+            again, same = twopass._read_again(block, inputs)
+            assert bytes(again) == data and same == non_blank
+            expected = []
+            pos = 0
+            for offset, line in enumerate(data.splitlines(keepends=True)):
+                if line.strip():
+                    expected.append((block.first_line + offset, pos, pos + len(line)))
+                pos += len(line)
+            assert non_blank == expected
+
+
+def test_heap_settings_keep_what_a_phase_frees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thresholds dedup.heap sets (where glibc is): blocks of 128 KiB and more mapped apart
+    and given back, except within ``reusing``; a program that did not ask is left alone."""
+    from dedup import heap
+
+    calls: list[tuple[str, int, int]] = []
+
+    class Libc:
+        def mallopt(self, param: int, value: int) -> int:
+            calls.append(("mallopt", param, value))
+            return 1
+
+        def malloc_trim(self, pad: int) -> int:
+            calls.append(("trim", pad, 0))
+            return 1
+
+    monkeypatch.setattr(heap, "_libc", lambda: Libc())
+    monkeypatch.setattr(heap, "_returning", False)
+    with heap.reusing(1 << 20):
+        pass
+    assert calls == []  # the program's own settings: not touched
+    heap.return_freed_memory()
+    assert calls == [("mallopt", -3, heap.SMALL), ("mallopt", -1, heap.KEPT)]
+    calls.clear()
+    with heap.reusing(64 << 20):
+        assert calls == [("mallopt", -3, 64 << 20), ("mallopt", -1, 64 << 20)]
+    assert calls[2:] == [("mallopt", -3, heap.SMALL), ("mallopt", -1, heap.KEPT), ("trim", 0, 0)]
