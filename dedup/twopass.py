@@ -157,10 +157,21 @@ def _read_again(block: Block, inputs: Sequence[Input]) -> tuple[memoryview, list
     if len(_buffer) < size:
         _buffer = bytearray(size)
     data = memoryview(_buffer)[:size]
-    with open(inputs[block.file].path, "rb") as f:
-        if os.preadv(f.fileno(), [data], block.start) != size:
-            raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=f.name)
+    _read_into(inputs[block.file].path, data, block.start)
     return data, _lines(_buffer, size, block.first_line)
+
+
+def _read_into(path: str, data: memoryview, offset: int) -> None:
+    """Fill ``data`` with the bytes of ``path`` from ``offset`` (``os.preadv`` where the
+    platform has it; Windows and older macOS have not)."""
+    with open(path, "rb") as f:
+        if hasattr(os, "preadv"):
+            got = os.preadv(f.fileno(), [data], offset)
+        else:
+            f.seek(offset)
+            got = f.readinto(data)
+    if got != len(data):
+        raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=path)
 
 
 _BLANK = b" \t\n\r\x0b\x0c"  # what bytes.strip() strips
@@ -466,9 +477,7 @@ def _emit(out: IO[bytes], block: Block, pieces: list[Piece], inputs: Sequence[In
     size = block.end - block.start
     with memoryview(buffer) as whole, whole[:size] as data:
         if any(isinstance(p, tuple) for p in pieces):
-            with open(inputs[block.file].path, "rb") as f:
-                if os.preadv(f.fileno(), [data], block.start) != size:
-                    raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=f.name)
+            _read_into(inputs[block.file].path, data, block.start)
         out.writelines(data[p[0] : p[1]] if isinstance(p, tuple) else p for p in pieces)
 
 
