@@ -52,6 +52,7 @@ from .seen import Column, FirstSeen
 from .sketch import lsh_params, permutations
 
 BLOCK = 4 << 20  # bytes of input per task
+_CHANGED = "the file changed while dedup was reading it (it is read twice); run again"
 _T = TypeVar("_T")
 
 Progress = Callable[[str, int, int], None]
@@ -146,32 +147,28 @@ def _read(block: Block, inputs: Sequence[Input]) -> tuple[bytes, list[tuple[int,
     return data, _lines(data, len(data), block.first_line)
 
 
-_buffer = bytearray()  # in a worker of pass 3: where it read its last block
+_buffer = bytearray()  # where this process read its last block in pass 3 (see _reread)
 
 
-def _read_again(block: Block, inputs: Sequence[Input]) -> tuple[memoryview, list[tuple[int, int, int]]]:
-    """:func:`_read` in pass 3, into a buffer kept for the next block: a new 4 MB bytes object
-    a block cost the worker a thousand page faults (see :mod:`dedup.heap`)."""
+def _reread(block: Block, inputs: Sequence[Input]) -> memoryview:
+    """The bytes of ``block`` again (pass 3: a worker making its lines, this process writing
+    them), read into a buffer this process keeps for the next block: a new 4 MB bytes object a
+    block cost a thousand page faults (see :mod:`dedup.heap`). Valid until the next call."""
     global _buffer
     size = block.end - block.start
     if len(_buffer) < size:
         _buffer = bytearray(size)
     data = memoryview(_buffer)[:size]
-    _read_into(inputs[block.file].path, data, block.start)
-    return data, _lines(_buffer, size, block.first_line)
-
-
-def _read_into(path: str, data: memoryview, offset: int) -> None:
-    """Fill ``data`` with the bytes of ``path`` from ``offset`` (``os.preadv`` where the
-    platform has it; Windows and older macOS have not)."""
+    path = inputs[block.file].path
     with open(path, "rb") as f:
         if hasattr(os, "preadv"):
-            got = os.preadv(f.fileno(), [data], offset)
-        else:
-            f.seek(offset)
+            got = os.preadv(f.fileno(), [data], block.start)
+        else:  # Windows and older macOS
+            f.seek(block.start)
             got = f.readinto(data)
-    if got != len(data):
-        raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=path)
+    if got != size:
+        raise InputError(_CHANGED, path=path)
+    return data
 
 
 _BLANK = b" \t\n\r\x0b\x0c"  # what bytes.strip() strips
@@ -452,7 +449,8 @@ def _write_block(
     input are sent back as offsets (:func:`_emit` reads them): the output does not go through
     a pipe."""
     block, annotations, dropped, canonical = task
-    data, found = _read_again(block, inputs)
+    data = _reread(block, inputs)
+    found = _lines(_buffer, len(data), block.first_line)
     single = _single_tail()
     out: list[Piece] = []
     kept = (item for item in found if item[0] not in dropped)  # the block's documents, in order
@@ -470,15 +468,10 @@ def _write_block(
     return out
 
 
-def _emit(out: IO[bytes], block: Block, pieces: list[Piece], inputs: Sequence[Input], buffer: bytearray) -> None:
-    """Write what :func:`_write_block` made of ``block``, reading its input into ``buffer`` (one
-    for every block, as large as the largest: a new 4 MB bytes object a block cost a thousand
-    page faults)."""
-    size = block.end - block.start
-    with memoryview(buffer) as whole, whole[:size] as data:
-        if any(isinstance(p, tuple) for p in pieces):
-            _read_into(inputs[block.file].path, data, block.start)
-        out.writelines(data[p[0] : p[1]] if isinstance(p, tuple) else p for p in pieces)
+def _emit(out: IO[bytes], block: Block, pieces: list[Piece], inputs: Sequence[Input]) -> None:
+    """Write what :func:`_write_block` made of ``block``."""
+    data = _reread(block, inputs) if any(isinstance(p, tuple) for p in pieces) else memoryview(b"")
+    out.writelines(data[p[0] : p[1]] if isinstance(p, tuple) else p for p in pieces)
 
 
 def _tail(annotation: dict[str, Any]) -> bytes:
@@ -592,14 +585,13 @@ def clean_files(
     ]
     _check_unchanged(inputs, stamps)
     # New workers: those that verified hold normalised texts, and pages the signatures took.
-    buffer = bytearray(max(b.end - b.start for b in chunks))
     with worker_pool(workers) as pool:
         done = 0
         for block, pieces in zip(chunks, _ahead(pool, write, tasks, 2 * workers) if pool is not None else map(write, tasks), strict=True):
-            _emit(out, block, pieces, inputs, buffer)
+            _emit(out, block, pieces, inputs)
             done += block.end - block.start
             report("writing (MB)", done)
-    _buffer = bytearray()  # where this process wrote blocks itself (one worker)
+    _buffer = bytearray()  # the buffer _reread kept in this process goes
     summary.documents = len(docs.ids)
     summary.clusters = len(clusters)
     summary.duplicates = sum(len(c.members) - 1 for c in clusters)
@@ -645,7 +637,7 @@ def _check_unchanged(inputs: Sequence[Input], stamps: list[tuple[int, int]]) -> 
         except OSError as exc:
             raise InputError(f"cannot read any more: {exc.strerror}", path=source.path) from None
         if (info.st_size, info.st_mtime_ns) != (size, mtime):
-            raise InputError("the file changed while dedup was reading it (it is read twice); run again", path=source.path)
+            raise InputError(_CHANGED, path=source.path)
 
 
 def _reuse_freed_memory() -> None:
