@@ -131,7 +131,7 @@ def blocks(inputs: Sequence[Input], size: int | None = None) -> Iterator[Block]:
                 rest = b"" if buffer[n - 1] == 0x0A else stream.readline()
                 breaks = buffer.count(b"\n", 0, n) + rest.count(b"\n")
                 length = n + len(rest)
-                count = breaks + (buffer[n - 1] != 0x0A if not rest else not rest.endswith(b"\n"))
+                count = breaks + ((rest or buffer[n - 1 : n])[-1:] != b"\n")  # a last line without its newline
                 yield Block(number, start, start + length, line, count)
                 start += length
                 line += breaks
